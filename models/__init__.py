@@ -1,0 +1,1 @@
+"""models: numpy sequence models with Cython inner loops (RNN, LSTM, neural stack/queue/deque)."""
