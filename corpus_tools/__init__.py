@@ -1,0 +1,87 @@
+"""corpus_tools: books -> tokenized corpus -> gensim word2vec -> similar-word queries.
+
+The public API, imported lazily so that the query path (:func:`load_vectors`)
+pulls in numpy only, not gensim or NLTK:
+
+Corpus
+    :func:`find_books`, :func:`read_book`, :func:`read_text`, :func:`ingest`,
+    :func:`load_corpus`, :class:`TokenizerSettings`, :class:`PhraseSettings`,
+    :class:`Corpus`, :func:`shipped_corpus`.
+Word vectors
+    :func:`train`, :class:`Word2VecParams`, :func:`load_vectors`,
+    :class:`Vectors`, :class:`Neighbor`, :func:`load_gensim_model`.
+Defaults
+    :func:`wordstack_home`, :func:`default_model_dir`, :func:`default_corpus_dir`,
+    :func:`ensure_default_model`.
+Errors
+    :class:`CorpusToolsError` and its subclasses.
+
+Examples
+--------
+>>> import corpus_tools as ct                                    # doctest: +SKIP
+>>> corpus = ct.ingest([ct.shipped_corpus()], "corpus/")         # doctest: +SKIP
+>>> ct.train("corpus/", "model/", ct.Word2VecParams(epochs=10))   # doctest: +SKIP
+>>> ct.load_vectors("model/").most_similar("romeo", topn=5)      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    # errors
+    "CorpusToolsError": "_errors",
+    "NoBooksError": "_errors",
+    "CorpusError": "_errors",
+    "ModelError": "_errors",
+    "UnknownWordError": "_errors",
+    # paths
+    "wordstack_home": "_paths",
+    "shipped_corpus": "_paths",
+    "default_corpus_dir": "_paths",
+    "default_model_dir": "_paths",
+    # sources
+    "find_books": "_sources",
+    "read_book": "_sources",
+    "read_text": "_sources",
+    "BookInfo": "_sources",
+    "UnreadableBookError": "_sources",
+    # tokenize
+    "TokenizerSettings": "_tokenize",
+    "train_punkt": "_tokenize",
+    "SentenceSplitter": "_tokenize",
+    "tokenize_text": "_tokenize",
+    # ingest
+    "ingest": "_ingest",
+    "load_corpus": "_ingest",
+    "Corpus": "_ingest",
+    "SourceRecord": "_ingest",
+    "PhraseSettings": "_ingest",
+    # word2vec
+    "train": "_word2vec",
+    "Word2VecParams": "_word2vec",
+    "EpochReport": "_word2vec",
+    "TrainResult": "_word2vec",
+    "load_gensim_model": "_word2vec",
+    # vectors
+    "Vectors": "_vectors",
+    "Neighbor": "_vectors",
+    "load_vectors": "_vectors",
+    # defaults
+    "ensure_default_model": "_defaults",
+    "DEFAULT_CONFIGS": "_defaults",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'corpus_tools' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,49 @@
+"""Exceptions raised by corpus_tools.
+
+Every error carries a message that names the problem and the fix; the command line
+prints it as ``Error: <message>`` and exits with status 1.
+"""
+from __future__ import annotations
+
+
+class CorpusToolsError(Exception):
+    """Base class of every error corpus_tools raises on bad input."""
+
+
+class NoBooksError(CorpusToolsError):
+    """The given paths name no readable book."""
+
+
+class CorpusError(CorpusToolsError):
+    """A corpus directory is missing, incomplete or inconsistent."""
+
+
+class ModelError(CorpusToolsError):
+    """A model directory is missing, truncated or corrupt."""
+
+
+class UnknownWordError(CorpusToolsError, KeyError):
+    """A query word is not in the model's vocabulary.
+
+    Attributes
+    ----------
+    word : str
+        The word that was not found.
+    suggestions : list of str
+        Vocabulary words closest to ``word`` by edit distance (most frequent first
+        among equally close ones); may be empty.
+    """
+
+    def __init__(self, word: str, suggestions: list[str], model: str | None = None):
+        self.word = word
+        self.suggestions = list(suggestions)
+        self.model = model
+        where = f" of model {model}" if model else ""
+        if self.suggestions:
+            hint = "did you mean: " + ", ".join(self.suggestions) + "?"
+        else:
+            hint = "no close match either; check the spelling or train on books that use it"
+        super().__init__(f"{word!r} is not in the vocabulary{where}; {hint}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0]

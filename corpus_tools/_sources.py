@@ -1,0 +1,370 @@
+"""Sources: find books on disk, decode them and strip Project Gutenberg boilerplate.
+
+A *book* is one file: plain text (``.txt``), text compressed with gzip, bzip2 or xz
+(``.gz``, ``.bz2``, ``.xz``, e.g. ``hamlet.txt.gz``) or an EPUB (``.epub``, read in
+spine order). Text is decoded as UTF-8 (with or without a byte-order mark); a file
+that is not valid UTF-8 falls back to cp1252, or latin-1 where cp1252 has no
+character for a byte, and a warning names the file. Newlines are normalised to
+``\\n``. When the Project Gutenberg ``*** START OF ...`` / ``*** END OF ...`` markers
+(or the older ``*END*THE SMALL PRINT!`` header) are present, only the text between
+them is kept.
+
+Books are read as a stream of paragraph-aligned chunks of about 1 MB, so memory use
+does not grow with the size of a book or the number of books.
+"""
+from __future__ import annotations
+
+import bz2
+import codecs
+import glob
+import gzip
+import hashlib
+import html.parser
+import io
+import lzma
+import os
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+from xml.etree import ElementTree
+
+from ._errors import CorpusToolsError, NoBooksError
+
+#: Suffixes a folder scan picks up. A file named explicitly is read whatever its suffix.
+BOOK_SUFFIXES = (".txt", ".text", ".gz", ".bz2", ".xz", ".epub")
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_CHUNK_CHARS = 1 << 20
+_HEADER_LINES = 800  # a Gutenberg START marker is looked for only this far into a book
+
+_START_RE = re.compile(
+    r"^\W*(?:START OF (?:THE |THIS )?PROJECT GUTENBERG|END\W*THE SMALL PRINT)", re.IGNORECASE
+)
+_END_RE = re.compile(
+    r"^\W*(?:END OF (?:THE |THIS )?PROJECT GUTENBERG|End of (?:the )?Project Gutenberg)",
+    re.IGNORECASE,
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+class UnreadableBookError(CorpusToolsError):
+    """One book cannot be read (binary, corrupt archive, permission...); it is skipped."""
+
+
+@dataclass
+class BookInfo:
+    """What was learned about one book while reading it.
+
+    Attributes
+    ----------
+    path : str
+        The file's path as given (absolute).
+    size : int
+        Size on disk in bytes.
+    sha256 : str
+        Hex digest of the bytes on disk.
+    encoding : str or None
+        The encoding the text was decoded with, once known.
+    gutenberg_stripped : bool
+        Whether Project Gutenberg markers were found and the boilerplate dropped.
+    warnings : list of str
+        Non-fatal problems (fallback decoding, ...), each naming the file.
+    """
+
+    path: str
+    size: int
+    sha256: str
+    encoding: str | None = None
+    gutenberg_stripped: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def find_books(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Expand files, folders (recursively) and glob patterns into a list of book files.
+
+    Parameters
+    ----------
+    paths : iterable of str or path
+        Files, folders or glob patterns (``books/**/*.txt``).
+
+    Returns
+    -------
+    list of Path
+        Absolute paths, folders expanded in sorted order, duplicates removed, in the
+        order given.
+
+    Raises
+    ------
+    NoBooksError
+        A path does not exist, or nothing readable was found at all.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise NoBooksError("no books given; name files, folders or glob patterns of books")
+    for raw in paths:
+        candidates: list[Path]
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            root = p.resolve()
+            candidates = sorted(
+                f
+                for f in root.rglob("*")
+                if f.is_file() and f.name.lower().endswith(BOOK_SUFFIXES) and not _is_hidden(f, root)
+            )
+            if not candidates:
+                raise NoBooksError(
+                    f"folder {raw!r} holds no books: wordstack reads files ending in "
+                    f"{', '.join(BOOK_SUFFIXES)}; put books there or name the files directly"
+                )
+        elif p.is_file():
+            candidates = [p.resolve()]
+        elif glob.has_magic(raw):
+            candidates = sorted(Path(m).resolve() for m in glob.glob(os.path.expanduser(raw), recursive=True))
+            candidates = [c for c in candidates if c.is_file()]
+            if not candidates:
+                raise NoBooksError(f"pattern {raw!r} matches no files; check the pattern and quote it")
+        else:
+            raise NoBooksError(f"{raw!r}: no such file or folder; check the path")
+        for c in candidates:
+            if c not in seen:
+                seen.add(c)
+                found.append(c)
+    return found
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes on disk, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _open_raw(path: Path) -> IO[bytes]:
+    opener = _COMPRESSED.get(path.suffix.lower())
+    return opener(path, "rb") if opener else open(path, "rb")
+
+
+# ----------------------------------------------------------------------------- EPUB
+
+
+class _XHTMLText(html.parser.HTMLParser):
+    _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section", "title"}
+    _SKIP = {"script", "style", "head"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skip += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _epub_chapters(path: Path) -> Iterator[str]:
+    """Text of each spine document of an EPUB, in reading order."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableBookError(f"{path}: not a readable EPUB (zip) file: {exc}") from exc
+    with zf:
+        try:
+            container = ElementTree.fromstring(zf.read("META-INF/container.xml"))
+            rootfile = next(e for e in container.iter() if e.tag.endswith("rootfile")).attrib["full-path"]
+            opf = ElementTree.fromstring(zf.read(rootfile))
+        except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile) as exc:
+            raise UnreadableBookError(
+                f"{path}: EPUB has no valid META-INF/container.xml or package file ({exc})"
+            ) from exc
+        base = posixpath.dirname(rootfile)
+        manifest = {
+            e.attrib.get("id"): e.attrib.get("href")
+            for e in opf.iter()
+            if e.tag.endswith("item") and e.attrib.get("href")
+        }
+        spine = [e.attrib.get("idref") for e in opf.iter() if e.tag.endswith("itemref")]
+        for idref in spine:
+            href = manifest.get(idref)
+            if not href:
+                continue
+            name = posixpath.normpath(posixpath.join(base, href))
+            try:
+                raw = zf.read(name)
+            except KeyError:
+                continue
+            parser = _XHTMLText()
+            parser.feed(raw.decode("utf-8", errors="replace"))
+            parser.close()
+            yield "".join(parser.parts)
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def _detect_encoding(path: Path) -> str:
+    """Decode the whole stream once to choose the encoding; raise if it looks binary."""
+    try:
+        with _open_raw(path) as raw:
+            head = raw.read(8192)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return "utf-16"
+            if b"\x00" in head:
+                raise UnreadableBookError(
+                    f"{path}: looks like a binary file (NUL bytes in its first 8 KB), not text; skipped"
+                )
+            dec = codecs.getincrementaldecoder("utf-8-sig")()
+            try:
+                dec.decode(head)
+                for block in iter(lambda: raw.read(1 << 20), b""):
+                    dec.decode(block)
+                dec.decode(b"", final=True)
+                return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+            except UnicodeDecodeError:
+                pass
+        with _open_raw(path) as raw:
+            data_ok = True
+            for block in iter(lambda: raw.read(1 << 20), b""):
+                try:
+                    block.decode("cp1252")
+                except UnicodeDecodeError:
+                    data_ok = False
+                    break
+        return "cp1252" if data_ok else "latin-1"
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        kind = path.suffix.lower().lstrip(".") or "text"
+        raise UnreadableBookError(f"{path}: cannot read {kind} file ({exc}); skipped") from exc
+
+
+def _text_lines(path: Path, info: BookInfo) -> Iterator[str]:
+    if path.suffix.lower() == ".epub":
+        info.encoding = "epub"
+        for chapter in _epub_chapters(path):
+            yield from io.StringIO(chapter, newline=None)
+            yield "\n"
+        return
+    encoding = _detect_encoding(path)
+    info.encoding = encoding
+    if encoding in ("cp1252", "latin-1"):
+        info.warnings.append(f"{path}: not valid UTF-8; decoded as {encoding} (check accented letters)")
+    try:
+        with _open_raw(path) as raw:
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline=None)
+            checked = 0
+            for line in text:
+                if encoding in ("cp1252", "latin-1") and checked < 65536:
+                    checked += len(line)
+                    if len(_CONTROL_RE.findall(line)) > max(8, len(line) // 100):
+                        raise UnreadableBookError(
+                            f"{path}: looks like a binary file (control characters), not text; skipped"
+                        )
+                yield line
+    except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError) as exc:
+        raise UnreadableBookError(f"{path}: cannot read ({exc}); skipped") from exc
+
+
+def _strip_gutenberg(lines: Iterator[str], info: BookInfo) -> Iterator[str]:
+    """Drop a Project Gutenberg header (up to the START marker) and licence (from END)."""
+    head: list[str] = []
+    for line in lines:
+        if _START_RE.match(line):
+            info.gutenberg_stripped = True
+            head = []
+            break
+        if _END_RE.match(line):
+            info.gutenberg_stripped = True
+            yield from head
+            return
+        head.append(line)
+        if len(head) >= _HEADER_LINES:
+            break
+    yield from head
+    for line in lines:
+        if _END_RE.match(line):
+            info.gutenberg_stripped = True
+            return
+        if _START_RE.match(line) and not info.gutenberg_stripped:
+            continue
+        yield line
+
+
+def read_book(path: str | os.PathLike, *, strip_gutenberg: bool = True,
+              chunk_chars: int = _CHUNK_CHARS) -> tuple[BookInfo, Iterator[str]]:
+    """Open one book for reading.
+
+    Parameters
+    ----------
+    path : str or path
+        The book file.
+    strip_gutenberg : bool, default True
+        Drop Project Gutenberg header and licence when their markers are present.
+    chunk_chars : int
+        Approximate size of the text chunks yielded; chunks end at paragraph breaks
+        where the text has them.
+
+    Returns
+    -------
+    info : BookInfo
+        Size and hash are filled at once; ``encoding`` and ``warnings`` once the
+        chunks have been consumed.
+    chunks : iterator of str
+        The decoded, newline-normalised text.
+
+    Raises
+    ------
+    UnreadableBookError
+        While iterating: the file is binary, a corrupt archive or undecodable.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        sha = file_sha256(path)
+    except OSError as exc:
+        raise UnreadableBookError(f"{path}: cannot open ({exc.strerror or exc}); skipped") from exc
+    info = BookInfo(path=str(path), size=size, sha256=sha)
+
+    def chunks() -> Iterator[str]:
+        if size == 0:
+            return
+        lines = _text_lines(path, info)
+        if strip_gutenberg:
+            lines = _strip_gutenberg(lines, info)
+        buf: list[str] = []
+        n = 0
+        for line in lines:
+            buf.append(line)
+            n += len(line)
+            if n >= chunk_chars and not line.strip():
+                yield "".join(buf)
+                buf, n = [], 0
+        if buf:
+            yield "".join(buf)
+
+    return info, chunks()
+
+
+def read_text(path: str | os.PathLike, *, strip_gutenberg: bool = True) -> str:
+    """The whole decoded text of a book (convenience for small books and tests)."""
+    _, chunks = read_book(path, strip_gutenberg=strip_gutenberg)
+    return "".join(chunks)

@@ -1,0 +1,348 @@
+"""Query word vectors: nearest neighbours, analogies, the odd one out.
+
+Reads a model directory (see :mod:`corpus_tools._word2vec`) with numpy alone:
+``vectors.npy`` is memory-mapped, ``vocab.txt`` is plain text, ``meta.json`` is
+JSON. No pickle is loaded, so a model directory received from someone else is
+safe to query, and nothing heavier than numpy is imported.
+
+Similarities are cosines. The unit-length vectors are stored on disk, so a query
+is one matrix-vector product over the vocabulary and a partial sort.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ._atomic import recover_dir
+from ._errors import ModelError, UnknownWordError
+
+META = "meta.json"
+VOCAB = "vocab.txt"
+VECTORS = "vectors.npy"
+NORMS = "norms.npy"
+MODEL_FORMAT = "wordstack-word2vec/1"
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """A vocabulary word and its cosine similarity to the query."""
+
+    word: str
+    score: float
+
+
+class Vectors:
+    """Word vectors of one model directory.
+
+    Use :meth:`load` (or :func:`corpus_tools.load_vectors`). Rows are unit length
+    and ordered by corpus frequency, most frequent first.
+
+    Attributes
+    ----------
+    path : Path or None
+    words : list of str
+        The vocabulary; ``words[i]`` is row ``i``.
+    counts : ndarray of shape (V,)
+        Corpus frequency of each word.
+    meta : dict
+        The model's ``meta.json`` (training parameters, corpus digest, ...).
+
+    Examples
+    --------
+    >>> vecs = Vectors.load("models/shakespeare-256d")     # doctest: +SKIP
+    >>> [n.word for n in vecs.most_similar("romeo", topn=3)]  # doctest: +SKIP
+    ['juliet', 'tybalt', 'mercutio']
+    """
+
+    def __init__(self, words: Sequence[str], unit: np.ndarray, norms: np.ndarray | None = None,
+                 counts: np.ndarray | None = None, meta: dict | None = None, path: Path | None = None):
+        unit = np.asarray(unit)
+        if unit.ndim != 2:
+            raise ValueError(f"vectors must be a 2-D array (V, D), got shape {unit.shape}")
+        if len(words) != unit.shape[0]:
+            raise ValueError(f"{len(words)} words but {unit.shape[0]} vector rows")
+        self.words = list(words)
+        self.unit = unit
+        self.norms = np.ones(len(words), np.float32) if norms is None else np.asarray(norms)
+        self.counts = np.zeros(len(words), np.int64) if counts is None else np.asarray(counts)
+        self.meta = meta or {}
+        self.path = path
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self._padded = None
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_vectors(cls, words: Sequence[str], vectors: np.ndarray, counts=None, meta=None) -> "Vectors":
+        """Build from raw (not normalised) vectors of shape (V, D)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
+        unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
+        return cls(words, unit, norms, counts, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, mmap: bool = True) -> "Vectors":
+        """Load a model directory, memory-mapping the vectors.
+
+        Raises
+        ------
+        ModelError
+            The folder or one of its files is missing, truncated or inconsistent;
+            the message names the file.
+        """
+        path = Path(path).expanduser()
+        recover_dir(path)
+        if not path.is_dir():
+            raise ModelError(
+                f"model folder {str(path)!r} does not exist; train one with "
+                f"`wordstack train CORPUS --out {path}` or pass --model with an existing folder"
+            )
+        meta_path = path / META
+        if not meta_path.exists():
+            raise ModelError(f"{meta_path} is missing: {str(path)!r} is not a complete wordstack model; retrain it")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{meta_path} is corrupt ({exc}); retrain or re-import the model") from exc
+        if meta.get("format") != MODEL_FORMAT:
+            raise ModelError(f"{meta_path} has format {meta.get('format')!r}; this wordstack reads {MODEL_FORMAT!r}")
+        expected = meta.get("files", {})
+        for name in (VECTORS, NORMS, VOCAB):
+            f = path / name
+            if not f.exists():
+                raise ModelError(f"{f} is missing; the model folder is incomplete: retrain or re-import it")
+            if name in expected and f.stat().st_size != expected[name]:
+                raise ModelError(
+                    f"{f} is truncated or altered ({f.stat().st_size} bytes, meta.json records "
+                    f"{expected[name]}); retrain or re-import the model"
+                )
+        try:
+            unit = np.load(path / VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
+            norms = np.load(path / NORMS, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ModelError(f"cannot read the vectors in {path} ({exc}); retrain or re-import the model") from exc
+        words: list[str] = []
+        counts: list[int] = []
+        try:
+            with open(path / VOCAB, encoding="utf-8") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    word, _, count = line.rstrip("\n").partition("\t")
+                    if not word or not count.isdigit():
+                        raise ModelError(f"{path / VOCAB} line {lineno} is malformed: expected 'word<TAB>count'")
+                    words.append(word)
+                    counts.append(int(count))
+        except UnicodeDecodeError as exc:
+            raise ModelError(f"{path / VOCAB} is not valid UTF-8 ({exc}); retrain or re-import the model") from exc
+        if unit.ndim != 2 or unit.shape[0] != len(words) or norms.shape != (len(words),):
+            raise ModelError(
+                f"{path} is inconsistent: {VOCAB} has {len(words)} words, {VECTORS} has shape "
+                f"{unit.shape}, {NORMS} has shape {norms.shape}; retrain or re-import the model"
+            )
+        if meta.get("vector_size") not in (None, unit.shape[1]):
+            raise ModelError(f"{VECTORS} has {unit.shape[1]} dimensions but meta.json says {meta['vector_size']}")
+        return cls(words, unit, norms, np.asarray(counts, dtype=np.int64), meta, path)
+
+    # ------------------------------------------------------------------ basics
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return self.key(word) is not None
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.unit.shape[1])
+
+    @property
+    def label(self) -> str:
+        """Short description: dimensions and epochs (and the folder name)."""
+        p = self.meta.get("params", {})
+        parts = [f"{self.vector_size}d"]
+        if "epochs" in p:
+            parts.append(f"{p['epochs']} epoch" + ("s" if p["epochs"] != 1 else ""))
+        name = self.path.name if self.path else None
+        return (f"{name} " if name else "") + "(" + ", ".join(parts) + ")"
+
+    def key(self, word: str) -> str | None:
+        """The vocabulary entry ``word`` refers to, or None.
+
+        Tries the word as given, lowercased, and, for a phrase written with
+        spaces ("expecto patronum"), joined with ``_`` as gensim Phrases does.
+        """
+        for cand in (word, word.lower()):
+            if cand in self.index:
+                return cand
+            if " " in cand.strip():
+                joined = "_".join(cand.split())
+                if joined in self.index:
+                    return joined
+        return None
+
+    def _row(self, word: str) -> int:
+        k = self.key(word)
+        if k is None:
+            raise UnknownWordError(word, self.suggest(word), model=self.label)
+        return self.index[k]
+
+    def vector(self, word: str, *, unit: bool = True) -> np.ndarray:
+        """The vector of ``word`` (unit length unless ``unit=False``)."""
+        i = self._row(word)
+        v = np.array(self.unit[i], dtype=np.float32)
+        return v if unit else v * self.norms[i]
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words."""
+        return float(np.dot(self.unit[self._row(w1)], self.unit[self._row(w2)]))
+
+    # ------------------------------------------------------------------ queries
+
+    def _nearest(self, query: np.ndarray, exclude: Iterable[int], topn: int,
+                 restrict_vocab: int | None = None) -> list[Neighbor]:
+        if not isinstance(topn, int) or topn < 1:
+            raise ValueError(f"topn must be an integer >= 1, got {topn!r}")
+        norm = float(np.linalg.norm(query))
+        if norm == 0:
+            return []
+        mat = self.unit if restrict_vocab is None else self.unit[:restrict_vocab]
+        scores = mat @ (query / norm).astype(mat.dtype, copy=False)
+        exclude = [i for i in set(exclude) if i < len(scores)]
+        scores[exclude] = -np.inf
+        k = min(topn, len(scores) - len(exclude))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [Neighbor(self.words[i], float(scores[i])) for i in top]
+
+    def most_similar(self, positive: str | Sequence[str], topn: int = 10, *,
+                     negative: Sequence[str] = (), restrict_vocab: int | None = None) -> list[Neighbor]:
+        """Nearest words to one word, or to the normalised sum of several.
+
+        Parameters
+        ----------
+        positive : str or sequence of str
+            Query word(s); several are averaged as unit vectors (gensim's rule).
+        topn : int, default 10
+        negative : sequence of str, optional
+            Words whose unit vectors are subtracted.
+        restrict_vocab : int, optional
+            Only consider the this many most frequent words.
+
+        Returns
+        -------
+        list of Neighbor
+            Best first; the query words themselves are excluded.
+
+        Raises
+        ------
+        UnknownWordError
+            A query word is not in the vocabulary (with close matches).
+        """
+        if isinstance(positive, str):
+            positive = [positive]
+        if not positive and not negative:
+            raise ValueError("most_similar needs at least one word")
+        rows_pos = [self._row(w) for w in positive]
+        rows_neg = [self._row(w) for w in negative]
+        query = np.zeros(self.vector_size, dtype=np.float64)
+        for i in rows_pos:
+            query += self.unit[i]
+        for i in rows_neg:
+            query -= self.unit[i]
+        return self._nearest(query, rows_pos + rows_neg, topn, restrict_vocab)
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 10, *,
+                restrict_vocab: int | None = None) -> list[Neighbor]:
+        """Words ``d`` with ``a : b :: c : d``, ranked by cos(d, b - a + c) (3CosAdd).
+
+        Examples
+        --------
+        ``analogy("man", "king", "woman")`` -> ``queen`` on a good model.
+        """
+        return self.most_similar([b, c], topn, negative=[a], restrict_vocab=restrict_vocab)
+
+    def doesnt_match(self, words: Sequence[str]) -> tuple[str, list[Neighbor]]:
+        """The word that fits least with the others.
+
+        Returns
+        -------
+        odd : str
+            The word whose cosine to the mean of all the words' unit vectors is lowest.
+        scores : list of Neighbor
+            Every word with that cosine, lowest first.
+        """
+        if len(words) < 3:
+            raise ValueError(f"odd-one-out needs at least 3 words, got {len(words)}")
+        rows = [self._row(w) for w in words]
+        mat = np.asarray(self.unit[rows], dtype=np.float64)
+        mean = mat.mean(axis=0)
+        mean /= np.linalg.norm(mean) or 1.0
+        sims = mat @ mean
+        order = np.argsort(sims, kind="stable")
+        ranked = [Neighbor(self.words[rows[i]], float(sims[i])) for i in order]
+        return ranked[0].word, ranked
+
+    # ------------------------------------------------------------------ suggestions
+
+    def suggest(self, word: str, n: int = 5, max_distance: int | None = None) -> list[str]:
+        """Vocabulary words closest to ``word`` by edit (Levenshtein) distance.
+
+        Ties are broken by frequency (most frequent first). Only words within
+        ``max_distance`` edits (default: 1 for words up to 4 letters, else 2,
+        3 from 9 letters) are returned.
+        """
+        q = word.lower()
+        if max_distance is None:
+            max_distance = 1 if len(q) <= 4 else 2 if len(q) <= 8 else 3
+        if not self.words or not q:
+            return []
+        codes, lengths = self._padded_vocab()
+        cand = np.flatnonzero(np.abs(lengths - len(q)) <= max_distance)
+        if cand.size == 0:
+            return []
+        sub_lengths = lengths[cand]
+        dist = _levenshtein_many(q, codes[cand, : int(sub_lengths.max()) or 1], sub_lengths)
+        ok = dist <= max_distance
+        cand, dist = cand[ok], dist[ok]
+        order = np.lexsort((cand, dist))[:n]
+        return [self.words[i] for i in cand[order]]
+
+    def _padded_vocab(self):
+        if self._padded is None:
+            lengths = np.fromiter((len(w) for w in self.words), dtype=np.int64, count=len(self.words))
+            width = int(lengths.max()) if len(lengths) else 0
+            codes = np.zeros((len(self.words), max(width, 1)), dtype=np.int32)
+            for i, w in enumerate(self.words):
+                codes[i, : len(w)] = [ord(ch) for ch in w]
+            self._padded = (codes, lengths)
+        return self._padded
+
+
+def _levenshtein_many(q: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Edit distance from ``q`` to each padded word (rows of ``codes``), vectorised over words."""
+    n_words, width = codes.shape
+    qc = np.array([ord(ch) for ch in q], dtype=np.int32)
+    # prev[:, j] = distance between q[:i] and word[:j]
+    prev = np.tile(np.arange(width + 1, dtype=np.int32), (n_words, 1))
+    for i in range(1, len(q) + 1):
+        cur = np.empty_like(prev)
+        cur[:, 0] = i
+        sub_cost = (codes != qc[i - 1]).astype(np.int32)
+        for j in range(1, width + 1):
+            cur[:, j] = np.minimum(
+                np.minimum(prev[:, j] + 1, cur[:, j - 1] + 1),
+                prev[:, j - 1] + sub_cost[:, j - 1],
+            )
+        prev = cur
+    return prev[np.arange(n_words), lengths]
+
+
+def load_vectors(path: str | os.PathLike, *, mmap: bool = True) -> Vectors:
+    """Load a model directory for querying (no pickle; numpy only). See :class:`Vectors`."""
+    return Vectors.load(path, mmap=mmap)

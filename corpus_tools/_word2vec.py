@@ -1,0 +1,329 @@
+"""Train gensim Word2Vec on a corpus directory and save a model directory atomically.
+
+A model directory holds
+
+``meta.json``
+    Format, all training parameters, the corpus it came from (path, manifest
+    and sentences digests), vocabulary size, dimensions, per-epoch loss and speed.
+``vocab.txt``
+    One ``word<TAB>count`` a line, most frequent first; line *i* is row *i* of
+    the vectors.
+``vectors.npy``
+    float32 array of shape (V, D): the word vectors scaled to unit length.
+``norms.npy``
+    float32 array of shape (V,): their original lengths (vector = unit * norm).
+``word2vec.model`` (+ ``*.npy`` beside it)
+    The full gensim model, to continue training. It is a pickle: load it only
+    from a source you trust. Nothing on the query path reads it.
+
+The whole folder is written to a temporary folder and swapped in at the end, so an
+interrupted training (Ctrl-C) leaves the previous model untouched.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ._atomic import atomic_dir
+from ._errors import CorpusError
+from ._ingest import load_corpus, default_jobs
+
+logger = logging.getLogger(__name__)
+
+MODEL_FORMAT = "wordstack-word2vec/1"
+META = "meta.json"
+VOCAB = "vocab.txt"
+VECTORS = "vectors.npy"
+NORMS = "norms.npy"
+GENSIM_MODEL = "word2vec.model"
+
+
+@dataclass(frozen=True)
+class Word2VecParams:
+    """Training parameters, with gensim's names (``vector_size`` is ``--dim`` on the CLI).
+
+    The defaults are the "well-trained" configuration: 256 dimensions, 10 epochs,
+    skip-gram with negative sampling, which on the shipped corpus (0.9M words)
+    puts *juliet* among *romeo*'s nearest neighbours.
+
+    Parameters
+    ----------
+    vector_size : int, default 256
+    epochs : int, default 10
+    window : int, default 5
+        Maximum distance between the centre word and a context word.
+    min_count : int, default 5
+        Ignore words rarer than this.
+    sg : {0, 1}, default 1
+        1 for skip-gram, 0 for CBOW.
+    negative : int, default 5
+        Negative samples per positive one (0 turns negative sampling off; then
+        ``hs`` must be 1).
+    hs : {0, 1}, default 0
+        Hierarchical softmax.
+    sample : float, default 1e-3
+        Down-sampling threshold for frequent words.
+    alpha, min_alpha : float
+        Initial and final learning rate.
+    workers : int, optional
+        Training threads (default: all cores).
+    seed : int, default 1
+        Seed of the initial vectors and of sampling.
+
+    Notes
+    -----
+    Full reproducibility (bit-identical vectors from the same corpus) needs
+    ``workers=1`` and a fixed ``PYTHONHASHSEED``: gensim seeds each word's
+    initial vector from Python's string hash, and several threads interleave
+    their updates in an order the operating system chooses.
+    """
+
+    vector_size: int = 256
+    epochs: int = 10
+    window: int = 5
+    min_count: int = 5
+    sg: int = 1
+    negative: int = 5
+    hs: int = 0
+    sample: float = 1e-3
+    alpha: float = 0.025
+    min_alpha: float = 0.0001
+    workers: int | None = None
+    seed: int = 1
+
+    def __post_init__(self):
+        def positive_int(name, minimum=1):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
+
+        for name in ("vector_size", "epochs", "window", "min_count"):
+            positive_int(name)
+        positive_int("negative", 0)
+        if self.workers is not None:
+            positive_int("workers")
+        if self.sg not in (0, 1):
+            raise ValueError(f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}")
+        if self.hs not in (0, 1):
+            raise ValueError(f"hs must be 0 or 1, got {self.hs!r}")
+        if self.negative == 0 and self.hs == 0:
+            raise ValueError("negative=0 and hs=0 leave nothing to train; set negative >= 1 or hs=1")
+        if not (0 <= self.sample < 1):
+            raise ValueError(f"sample must be in [0, 1), got {self.sample!r}")
+        if not (0 < self.alpha <= 1) or not (0 <= self.min_alpha <= self.alpha):
+            raise ValueError(
+                f"need 0 < alpha <= 1 and 0 <= min_alpha <= alpha, got alpha={self.alpha!r}, "
+                f"min_alpha={self.min_alpha!r}"
+            )
+
+    def resolved(self) -> "Word2VecParams":
+        """These parameters with ``workers`` filled in."""
+        if self.workers is not None:
+            return self
+        return Word2VecParams(**{**asdict(self), "workers": default_jobs()})
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Word2VecParams":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class EpochReport:
+    """One epoch of training, as passed to the ``on_epoch`` callback."""
+
+    epoch: int
+    epochs: int
+    seconds: float
+    words_per_second: float
+    loss: float
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` wrote."""
+
+    path: Path
+    params: Word2VecParams
+    vocab_size: int
+    seconds: float
+    epochs: list[EpochReport] = field(default_factory=list)
+
+    @property
+    def words_per_second(self) -> float:
+        """Mean training speed over all epochs (raw corpus words per second)."""
+        total = sum(e.seconds for e in self.epochs)
+        return sum(e.words_per_second * e.seconds for e in self.epochs) / total if total else 0.0
+
+
+def _gensim_callback(corpus_words: int, epochs: int, on_epoch):
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class _Epochs(CallbackAny2Vec):
+        def __init__(self):
+            self.reports: list[EpochReport] = []
+            self._t = 0.0
+
+        def on_epoch_begin(self, model):
+            model.running_training_loss = 0.0  # gensim accumulates over epochs otherwise
+            self._t = time.perf_counter()
+
+        def on_epoch_end(self, model):
+            dt = time.perf_counter() - self._t
+            rep = EpochReport(
+                epoch=len(self.reports) + 1,
+                epochs=epochs,
+                seconds=dt,
+                words_per_second=corpus_words / dt if dt > 0 else float("inf"),
+                loss=float(model.get_latest_training_loss()),
+            )
+            self.reports.append(rep)
+            if on_epoch is not None:
+                on_epoch(rep)
+
+    return _Epochs()
+
+
+def train(
+    corpus: str | os.PathLike,
+    out: str | os.PathLike,
+    params: Word2VecParams | None = None,
+    *,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+) -> TrainResult:
+    """Train word2vec on a corpus directory with gensim's ``corpus_file`` mode.
+
+    Parameters
+    ----------
+    corpus : str or path
+        A corpus directory written by :func:`corpus_tools.ingest`.
+    out : str or path
+        The model directory to write; an existing one is replaced only when
+        training succeeds.
+    params : Word2VecParams, optional
+    on_epoch : callable, optional
+        Called with an :class:`EpochReport` after every epoch (for progress bars).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    CorpusError
+        The corpus is missing or incomplete, or no word reaches ``min_count``.
+
+    Notes
+    -----
+    The loss reported per epoch is gensim's running training loss. With
+    several workers in ``corpus_file`` mode gensim keeps only the tally of the
+    thread that finished last, so it is a sample of the epoch's loss (about
+    1/workers of it): compare it across epochs of one run, not across runs with
+    different ``workers``.
+    """
+    from gensim.models import Word2Vec
+
+    params = (params or Word2VecParams()).resolved()
+    corp = load_corpus(corpus)
+    if corp.tokens == 0:
+        raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
+    t0 = time.perf_counter()
+    model = Word2Vec(
+        vector_size=params.vector_size,
+        window=params.window,
+        min_count=params.min_count,
+        sg=params.sg,
+        hs=params.hs,
+        negative=params.negative,
+        sample=params.sample,
+        alpha=params.alpha,
+        min_alpha=params.min_alpha,
+        workers=params.workers,
+        seed=params.seed,
+        epochs=params.epochs,
+    )
+    corpus_file = str(corp.sentences_file)
+    model.build_vocab(corpus_file=corpus_file)
+    if len(model.wv) == 0:
+        raise CorpusError(
+            f"no word occurs at least min_count={params.min_count} times in {corp.tokens} tokens; "
+            "lower --min-count or ingest more text"
+        )
+    callback = _gensim_callback(model.corpus_total_words, params.epochs, on_epoch)
+    model.train(
+        corpus_file=corpus_file,
+        total_examples=model.corpus_count,
+        total_words=model.corpus_total_words,
+        epochs=params.epochs,
+        compute_loss=True,
+        callbacks=[callback],
+    )
+    seconds = time.perf_counter() - t0
+    out = Path(out).expanduser()
+    result = TrainResult(path=out, params=params, vocab_size=len(model.wv), seconds=seconds,
+                         epochs=callback.reports)
+    meta = {
+        "format": MODEL_FORMAT,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "params": asdict(params),
+        "vocab_size": len(model.wv),
+        "vector_size": params.vector_size,
+        "corpus": {
+            "path": str(corp.path.resolve()),
+            "manifest_sha256": corp.manifest_sha256,
+            "sentences_sha256": corp.sentences_sha256,
+            "sentences": corp.sentences,
+            "tokens": corp.tokens,
+            "phrases": corp.phrases,
+        },
+        "training": {
+            "seconds": round(seconds, 3),
+            "words_per_second": round(result.words_per_second, 1),
+            "epochs": [asdict(e) for e in callback.reports],
+        },
+    }
+    save_model(model, out, meta)
+    return result
+
+
+def save_model(model, out: str | os.PathLike, meta: dict) -> None:
+    """Write a model directory (see the module docstring) atomically.
+
+    ``model`` is a trained gensim ``Word2Vec``; ``meta`` is stored as ``meta.json``
+    with ``files`` (each file's size) added so that truncation is detected on load.
+    """
+    wv = model.wv
+    vectors = np.asarray(wv.vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
+    safe = np.where(norms > 0, norms, 1.0).astype(np.float32)
+    unit = vectors / safe[:, None]
+    counts = [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
+    with atomic_dir(out) as tmp:
+        np.save(tmp / VECTORS, unit)
+        np.save(tmp / NORMS, norms)
+        with open(tmp / VOCAB, "w", encoding="utf-8", newline="\n") as fh:
+            for word, count in zip(wv.index_to_key, counts):
+                fh.write(f"{word}\t{count}\n")
+        model.save(str(tmp / GENSIM_MODEL))
+        meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in (VECTORS, NORMS, VOCAB)}}
+        with open(tmp / META, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+
+
+def load_gensim_model(path: str | os.PathLike):
+    """Load the full gensim model of a model directory, to continue training.
+
+    This unpickles ``word2vec.model``: only do it for model directories you made
+    or trust. Queries never need it (see :func:`corpus_tools.load_vectors`).
+    """
+    from gensim.models import Word2Vec
+
+    return Word2Vec.load(str(Path(path) / GENSIM_MODEL))
