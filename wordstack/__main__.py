@@ -1,0 +1,4 @@
+"""``python -m wordstack``: the same as the ``wordstack`` command."""
+from wordstack.cli import main
+
+main()
