@@ -12,6 +12,7 @@ import click
 
 from . import __version__
 from ._common import WordstackGroup
+from ._seq import seq as SEQ_GROUP
 from ._words import COMMANDS as WORD_COMMANDS
 
 
@@ -39,6 +40,7 @@ def cli(verbose: int) -> None:
 
 for _command in WORD_COMMANDS:
     cli.add_command(_command)
+cli.add_command(SEQ_GROUP)
 
 
 def main() -> None:
