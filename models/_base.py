@@ -129,6 +129,10 @@ class SequenceModel:
 
     #: short lowercase name (``rnn``, ``lstm``)
     kind: ClassVar[str] = ""
+    #: Time-step rows of training data generated at a time (a block; at most 256 steps).
+    #: The curriculum moves, and a run's data stream is laid out, in blocks; smaller
+    #: blocks react sooner, larger ones cost less per step.
+    block_rows: ClassVar[int] = 1 << 17
 
     def __init__(self, *, hidden_size: int = 16, bias: bool = True, init: str = "glorot",
                  init_scale: float = 1.0, dropout: float = 0.0, optimizer: str = "sgd",
@@ -355,7 +359,8 @@ class SequenceModel:
         else:
             self._setup(task)
             max_steps = task.sequence_length(curriculum.high)
-            state = TrainState(block_steps=block_steps_for(self.batch_size, max_steps), config=config,
+            block_steps = block_steps_for(self.batch_size, max_steps, self.block_rows)
+            state = TrainState(block_steps=block_steps, log_steps=max(1, block_steps // 8), config=config,
                                curriculum=curriculum.state_dict())
         self.train_state_ = state
         max_len = task.sequence_length(curriculum.high)
@@ -456,7 +461,8 @@ class SequenceModel:
     def predict(self, X) -> np.ndarray:
         """Predicted symbols: int ids of shape (T, B) (softmax tasks) or 0/1 bits of
         shape (T, B, O) (sigmoid tasks)."""
-        return predictions_from_probs(self.task_.head, self.predict_proba(X))
+        probs = self.predict_proba(X)
+        return predictions_from_probs(self.task_.head, probs)
 
     def score(self, batch: Batch) -> float:
         """Coarse accuracy on ``batch``: the fraction of sequences whose whole target is right."""

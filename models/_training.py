@@ -46,12 +46,13 @@ __all__ = ["TrainState", "Progress", "run_training", "block_steps_for"]
 logger = logging.getLogger(__name__)
 
 _DATA_STREAM = 1
+_MAX_HISTORY = 4000
 _DROPOUT_STREAM = 2
 
 
-def block_steps_for(batch_size: int, max_steps_per_sequence: int) -> int:
-    """Optimizer steps per data block: about 2**17 time-step rows of data, 1 to 256 steps."""
-    return int(max(1, min(256, (1 << 17) // max(1, batch_size * max_steps_per_sequence))))
+def block_steps_for(batch_size: int, max_steps_per_sequence: int, rows: int = 1 << 17) -> int:
+    """Optimizer steps per data block: about ``rows`` time-step rows of data, 1 to 256 steps."""
+    return int(max(1, min(256, rows // max(1, batch_size * max_steps_per_sequence))))
 
 
 @dataclass
@@ -65,15 +66,18 @@ class TrainState:
     seconds: float = 0.0
     config: dict = field(default_factory=dict)
     curriculum: dict = field(default_factory=dict)
+    log_steps: int = 1
     first_loss_per_symbol: float | None = None
     partial: dict = field(default_factory=dict)
+    block_partial: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "block": self.block, "offset": self.offset,
                 "block_steps": self.block_steps, "seconds": self.seconds, "config": self.config,
                 "curriculum": self.curriculum,
-                "first_loss_per_symbol": self.first_loss_per_symbol, "partial": self.partial,
+                "log_steps": self.log_steps, "first_loss_per_symbol": self.first_loss_per_symbol,
+                "partial": self.partial, "block_partial": self.block_partial,
                 "history": self.history}
 
     @classmethod
@@ -81,17 +85,19 @@ class TrainState:
         return cls(step=int(d["step"]), block=int(d["block"]), offset=int(d["offset"]),
                    block_steps=int(d["block_steps"]), seconds=float(d["seconds"]),
                    config=dict(d.get("config") or {}), curriculum=dict(d.get("curriculum") or {}),
-                   first_loss_per_symbol=d.get("first_loss_per_symbol"),
-                   partial=dict(d.get("partial") or {}), history=list(d.get("history") or []))
+                   log_steps=int(d.get("log_steps", 1)), first_loss_per_symbol=d.get("first_loss_per_symbol"),
+                   partial=dict(d.get("partial") or {}), block_partial=dict(d.get("block_partial") or {}),
+                   history=list(d.get("history") or []))
 
 
 @dataclass
 class Progress:
-    """What a training callback receives after each block.
+    """What a training callback receives after each learning-curve record (every
+    ``log_steps`` steps, an eighth of a data block).
 
-    ``loss`` is the mean loss per sequence over the block (the models sum the loss over
-    time steps), ``loss_per_symbol`` the mean per target symbol; accuracies are those of
-    the block's training batches.
+    ``loss`` is the mean loss per sequence over those steps (the models sum the loss
+    over time steps), ``loss_per_symbol`` the mean per target symbol; accuracies are
+    those of the training batches of those steps.
     """
 
     step: int
@@ -268,43 +274,60 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
                 state.first_loss_per_symbol = losses[0] * B / max(float(g.symbols[k_of[start]]), 1.0)
             state.step += len(losses)
             session_seqs += (i - start) * B
-            done = _block_metrics(head, groups, start, i)
-            if state.partial:
-                done = Metrics.from_dict(state.partial).merge(done)
             state.seconds += time.monotonic() - t0
             state.offset = i
-            if i == block_steps:                               # block complete
-                if not np.isfinite(optimizer.theta).all():
-                    raise _diverged(state.step, "a parameter became NaN or infinite")
+            # Learning-curve records every `log_steps` block positions; the metrics of a
+            # record (and of the block, for the curriculum) cut by a stop are kept in
+            # state.partial / state.block_partial so that a resumed run completes them.
+            log_steps = state.log_steps
+            block_done = Metrics.from_dict(state.block_partial) if state.block_partial else Metrics()
+            block_done = block_done.merge(_block_metrics(head, groups, start, i))
+            chunk_lo = (start // log_steps) * log_steps
+            while chunk_lo < i:
+                chunk_hi = min(chunk_lo + log_steps, block_steps)
+                done = _block_metrics(head, groups, max(start, chunk_lo), min(i, chunk_hi))
+                if chunk_lo < start and state.partial:
+                    done = Metrics.from_dict(state.partial).merge(done)
+                if i < chunk_hi:
+                    state.partial = done.to_dict()
+                    break
+                state.partial = {}
+                step_at = state.step - (i - chunk_hi)
                 n_batches = done.n_sequences / B
                 loss_mean = done.loss_sum / max(n_batches, 1)
                 loss_per_symbol = done.loss_sum * B / max(done.n_symbols, 1)
-                lengths = [g.length for g in groups]
-                record = {"step": state.step, "sequences": state.step * B, "seconds": round(state.seconds, 4),
+                record = {"step": step_at, "sequences": step_at * B, "seconds": round(state.seconds, 4),
                           "loss": loss_mean, "loss_per_symbol": loss_per_symbol,
                           "per_symbol": done.per_symbol, "coarse": done.coarse, "fine": done.fine,
-                          "max_length": int(curriculum.current_max), "min_length": int(min(lengths)),
-                          "top_length": int(max(lengths))}
+                          "max_length": int(curriculum.current_max)}
                 state.history.append(record)
+                if len(state.history) > _MAX_HISTORY:             # keep the curve, thinned
+                    state.history = state.history[1::2]
                 first = state.first_loss_per_symbol
                 if first is not None and first > 0 and loss_per_symbol > divergence_factor * first:
-                    raise _diverged(state.step, f"the loss per symbol {loss_per_symbol:.4g} is more than "
-                                                f"{divergence_factor:g}x the initial {first:.4g}")
-                if curriculum.update(done.per_symbol):
-                    logger.info("curriculum: lengths now up to %d (step %d)", curriculum.current_max, state.step)
-                state.curriculum = curriculum.state_dict()
-                state.partial = {}
-                state.block += 1
-                state.offset = 0
+                    raise _diverged(step_at, f"the loss per symbol {loss_per_symbol:.4g} is more than "
+                                             f"{divergence_factor:g}x the initial {first:.4g}")
                 if callback is not None:
                     rate = session_seqs / max(time.monotonic() - session_start, 1e-9)
-                    callback(Progress(step=state.step, n_steps=n_steps, sequences=state.step * B,
+                    callback(Progress(step=step_at, n_steps=n_steps, sequences=step_at * B,
                                       seconds=state.seconds, sequences_per_second=rate, loss=loss_mean,
                                       loss_per_symbol=loss_per_symbol, per_symbol=done.per_symbol,
                                       coarse=done.coarse, fine=done.fine,
                                       max_length=int(curriculum.current_max)))
+                chunk_lo = chunk_hi
+            if i == block_steps:                               # block complete
+                if not np.isfinite(optimizer.theta).all():
+                    raise _diverged(state.step, "a parameter became NaN or infinite")
+                if curriculum.update(block_done.per_symbol):
+                    logger.info("curriculum: lengths now up to %d (step %d)", curriculum.current_max, state.step)
+                state.curriculum = curriculum.state_dict()
+                state.block_partial = {}
+                state.block += 1
+                state.offset = 0
             else:
-                state.partial = done.to_dict()
+                state.block_partial = block_done.to_dict()
+            if stop_flag[0] and state.step < n_steps:
+                interrupted = True
             if interrupted:
                 if save is not None:
                     save()

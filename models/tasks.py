@@ -141,7 +141,7 @@ class Task:
             raise ValueError(f"{self.length_name} range {low}:{high} is empty: the low end must not "
                              f"exceed the high end (e.g. {high}:{low})")
         if low < self.min_length:
-            raise ValueError(f"{self.name} needs {self.length_name}s >= {self.min_length}, got {low}:{high}")
+            raise ValueError(f"{self.name}: {self._length_rule()}, got {low}:{high}")
         lengths = np.array([n for n in range(low, high + 1) if self._length_ok(n)], dtype=np.int64)
         if lengths.size == 0:
             raise ValueError(f"{self.name} accepts no {self.length_name} in {low}:{high} ({self._length_rule()})")
@@ -396,7 +396,7 @@ class SymbolTask(Task):
             items = [w for t in tokens for w in str(t).replace(",", " ").split()]
         if not items:
             raise VocabularyError(f"give a sequence of symbols from the vocabulary {self._vocab_text()}")
-        bad = sorted({s for s in items if s not in index})
+        bad = list(dict.fromkeys(s for s in items if s not in index))        # in order of appearance
         if bad:
             raise VocabularyError(f"symbols {', '.join(map(repr, bad))} are outside the vocabulary of this "
                                   f"model ({self._vocab_text()})")
