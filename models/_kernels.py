@@ -10,7 +10,7 @@ from types import ModuleType
 
 from ._errors import KernelNotBuiltError, UnknownNameError
 
-__all__ = ["BACKENDS", "check_backend", "load_kernels"]
+__all__ = ["BACKENDS", "check_backend", "load_kernels", "simd_level"]
 
 #: Valid values of every ``backend`` argument.
 BACKENDS = ("cython", "numpy")
@@ -42,3 +42,8 @@ def load_kernels(name: str, backend: str) -> ModuleType:
     except ImportError as exc:
         raise KernelNotBuiltError(f"the compiled kernel models._{name} is not available ({exc}); "
                                   f"{_BUILD_HINT}") from exc
+
+
+def simd_level() -> str:
+    """Which compiled variant of the small vectorized kernels runs here: "avx2" or "sse2"."""
+    return "avx2" if load_kernels("rnn", "cython").simd_level() else "sse2"

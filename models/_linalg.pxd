@@ -2,7 +2,7 @@
 """Inline C helpers shared by the kernels (``_rnn.pyx``, ``_lstm.pyx``, and the memory
 kernels built on them): a row-major matrix product that calls BLAS ``dgemm`` from
 ``scipy.linalg.cython_blas`` when the product is large enough to pay for the call and
-runs plain loops otherwise, activations, and output heads with their losses.
+vectorized loops otherwise (``_simd.h``), activations, and output heads with their losses.
 
 Everything here is ``inline`` and ``nogil``; ``cimport`` it, there is no runtime module.
 All arrays are float64, C-contiguous, addressed through raw pointers with explicit
@@ -12,6 +12,14 @@ from libc.math cimport exp, tanh, log, log1p, fabs
 from libc.string cimport memset
 from libc.stdint cimport int64_t
 from scipy.linalg.cython_blas cimport dgemm
+
+cdef extern from "_simd.h" nogil:
+    # Vectorized kernels (AVX2+FMA when the processor has it, SSE2 otherwise): see _simd.h.
+    void ws_sigmoid_inplace(double* a, long n)
+    void ws_tanh_inplace(double* a, long n)
+    void ws_gemm_small(int ta, int tb, int m, int n, int k, double alpha, const double* A, int lda,
+                       const double* B, int ldb, double* C, int ldc)
+    int ws_simd_level()
 
 # Activation codes (shared with the Python layer: see models/_kernels.py).
 cdef enum:
@@ -38,10 +46,7 @@ cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, double al
     ``op(A)`` is ``A`` (stored (m, k)) or ``A.T`` (stored (k, m)) when ``trans_a``;
     likewise ``op(B)`` is (k, n). ``beta == 0`` overwrites ``C`` without reading it.
     """
-    cdef int i, j, p
-    cdef double s, s0, s1, s2, s3, a
-    cdef const double* a_row
-    cdef const double* b_row
+    cdef int i, j
     cdef double* c_row
     cdef char ta, tb
     if m <= 0 or n <= 0:
@@ -63,58 +68,7 @@ cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, double al
                 c_row[j] *= beta
     if k <= 0 or alpha == 0.0:
         return
-    if not trans_a and not trans_b:
-        for i in range(m):
-            c_row = C + i * ldc
-            for p in range(k):
-                a = alpha * A[i * lda + p]
-                b_row = B + p * ldb
-                for j in range(n):
-                    c_row[j] += a * b_row[j]
-    elif not trans_a and trans_b:
-        # Dot products of rows; four at a time so that the additions do not wait on
-        # each other (a single running sum is latency-bound).
-        for i in range(m):
-            a_row = A + i * lda
-            c_row = C + i * ldc
-            j = 0
-            while j + 4 <= n:
-                b_row = B + j * ldb
-                s0 = s1 = s2 = s3 = 0.0
-                for p in range(k):
-                    a = a_row[p]
-                    s0 += a * b_row[p]
-                    s1 += a * b_row[ldb + p]
-                    s2 += a * b_row[2 * ldb + p]
-                    s3 += a * b_row[3 * ldb + p]
-                c_row[j] += alpha * s0
-                c_row[j + 1] += alpha * s1
-                c_row[j + 2] += alpha * s2
-                c_row[j + 3] += alpha * s3
-                j += 4
-            while j < n:
-                b_row = B + j * ldb
-                s = 0.0
-                for p in range(k):
-                    s += a_row[p] * b_row[p]
-                c_row[j] += alpha * s
-                j += 1
-    elif trans_a and not trans_b:
-        for p in range(k):
-            b_row = B + p * ldb
-            for i in range(m):
-                a = alpha * A[p * lda + i]
-                c_row = C + i * ldc
-                for j in range(n):
-                    c_row[j] += a * b_row[j]
-    else:
-        for i in range(m):
-            c_row = C + i * ldc
-            for j in range(n):
-                s = 0.0
-                for p in range(k):
-                    s += A[p * lda + i] * B[j * ldb + p]
-                c_row[j] += alpha * s
+    ws_gemm_small(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, C, ldc)
 
 
 cdef inline void add_row_vector(int rows, int cols, double* M, const double* v) noexcept nogil:
@@ -143,14 +97,11 @@ cdef inline double sigmoid(double x) noexcept nogil:
 
 
 cdef inline void activate(int act, int n, double* a) noexcept nogil:
-    """In place: ``a = tanh(a)`` or ``a = sigmoid(a)``."""
-    cdef int i
+    """In place: ``a = tanh(a)`` or ``a = sigmoid(a)`` (vectorized, see _simd.h)."""
     if act == ACT_TANH:
-        for i in range(n):
-            a[i] = tanh(a[i])
+        ws_tanh_inplace(a, n)
     else:
-        for i in range(n):
-            a[i] = 1.0 / (1.0 + exp(-a[i]))
+        ws_sigmoid_inplace(a, n)
 
 
 cdef inline void times_activation_derivative(int act, int n, const double* h, double* d) noexcept nogil:

@@ -14,7 +14,7 @@ import numpy as np
 from libc.math cimport exp, tanh
 from libc.string cimport memcpy, memset
 
-from models._linalg cimport gemm, add_row_vector, add_column_sums
+from models._linalg cimport gemm, add_row_vector, add_column_sums, ws_sigmoid_inplace, ws_tanh_inplace
 from models._seqkernel cimport SequenceKernel
 
 
@@ -26,23 +26,18 @@ cdef inline void _gates_and_cell(int B, int H, double* g, const double* c_prev, 
     """g (B, 4H) pre-activations -> activations in place; then c, tanh(c), h."""
     cdef int r, j, H4 = 4 * H
     cdef double* gr
-    cdef double i_t, f_t, o_t, g_t, c_t
     for r in range(B):
         gr = g + r * H4
-        for j in range(3 * H):
-            gr[j] = 1.0 / (1.0 + exp(-gr[j]))
-        for j in range(3 * H, H4):
-            gr[j] = tanh(gr[j])
+        ws_sigmoid_inplace(gr, 3 * H)                 # i, f, o
+        ws_tanh_inplace(gr + 3 * H, H)                # g
         for j in range(H):
-            i_t = gr[j]
-            f_t = gr[H + j]
-            o_t = gr[2 * H + j]
-            g_t = gr[3 * H + j]
-            c_t = f_t * c_prev[r * H + j] + i_t * g_t
-            c[r * H + j] = c_t
-            c_t = tanh(c_t)
-            tanh_c[r * H + j] = c_t
-            h[r * H + j] = o_t * c_t
+            c[r * H + j] = gr[H + j] * c_prev[r * H + j] + gr[j] * gr[3 * H + j]
+    memcpy(tanh_c, c, B * H * sizeof(double))
+    ws_tanh_inplace(tanh_c, B * H)
+    for r in range(B):
+        gr = g + r * H4
+        for j in range(H):
+            h[r * H + j] = gr[2 * H + j] * tanh_c[r * H + j]
 
 
 cdef inline void _cell_backward(int B, int H, const double* g, const double* c_prev,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Metrics", "correct_positions", "sequence_metrics", "predictions_from_probs"]
+__all__ = ["Metrics", "correct_positions", "sequence_metrics", "batch_metric_sums", "metrics_from_sums",
+           "predictions_from_probs"]
 
 
 @dataclass
@@ -88,6 +89,39 @@ def correct_positions(head: str, probs: np.ndarray, targets: np.ndarray) -> np.n
     return ((probs > 0.5) == (targets > 0.5)).all(axis=-1)
 
 
+def batch_metric_sums(correct: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-batch sums for a block: arrays of shape (n,) named like :class:`Metrics` fields.
+
+    Parameters
+    ----------
+    correct : bool ndarray of shape (n, T, B)
+    mask : ndarray of shape (n, T, B); positions with mask > 0 are targets.
+    """
+    correct = np.asarray(correct, dtype=bool)
+    target = np.asarray(mask) > 0
+    if correct.shape != target.shape or correct.ndim != 3:
+        raise ValueError(f"correct {correct.shape} and mask {target.shape} must have one (n, T, B) shape")
+    n_targets = target.sum(axis=1)                                          # (n, B)
+    wrong = target & ~correct
+    right_before_first_error = (target & (np.cumsum(wrong, axis=1) == 0)).sum(axis=1)
+    fine = np.where(n_targets > 0, right_before_first_error / np.maximum(n_targets, 1), 1.0)
+    return {"n_sequences": np.full(correct.shape[0], correct.shape[2], dtype=np.int64),
+            "n_symbols": n_targets.sum(axis=1),
+            "correct_symbols": (target & correct).sum(axis=(1, 2)).astype(np.float64),
+            "correct_sequences": (~wrong.any(axis=1)).sum(axis=1).astype(np.float64),
+            "fine_sum": fine.sum(axis=1)}
+
+
+def metrics_from_sums(sums: dict[str, np.ndarray], lo: int = 0, hi: int | None = None,
+                      loss_sum: float = 0.0) -> Metrics:
+    """:class:`Metrics` of the batches ``lo:hi`` of :func:`batch_metric_sums` output."""
+    sl = slice(lo, hi)
+    return Metrics(n_sequences=int(sums["n_sequences"][sl].sum()), n_symbols=int(sums["n_symbols"][sl].sum()),
+                   correct_symbols=float(sums["correct_symbols"][sl].sum()),
+                   correct_sequences=float(sums["correct_sequences"][sl].sum()),
+                   fine_sum=float(sums["fine_sum"][sl].sum()), loss_sum=float(loss_sum))
+
+
 def sequence_metrics(correct: np.ndarray, mask: np.ndarray, loss_sum: float = 0.0) -> Metrics:
     """Metrics from per-position correctness.
 
@@ -99,18 +133,9 @@ def sequence_metrics(correct: np.ndarray, mask: np.ndarray, loss_sum: float = 0.
         Carried into the result.
     """
     correct = np.asarray(correct, dtype=bool)
-    target = np.asarray(mask) > 0
-    if correct.shape != target.shape:
-        raise ValueError(f"correct {correct.shape} and mask {target.shape} must have one shape")
-    if correct.ndim == 3:                                    # (n, T, B) -> (T, n*B)
-        correct = correct.transpose(1, 0, 2).reshape(correct.shape[1], -1)
-        target = target.transpose(1, 0, 2).reshape(target.shape[1], -1)
-    n_targets = target.sum(axis=0)                           # (B,)
-    has_target = n_targets > 0
-    wrong = target & ~correct
-    right_before_first_error = (target & (np.cumsum(wrong, axis=0) == 0)).sum(axis=0)
-    fine = np.where(has_target, right_before_first_error / np.maximum(n_targets, 1), 1.0)
-    return Metrics(n_sequences=int(correct.shape[1]), n_symbols=int(n_targets.sum()),
-                   correct_symbols=float((target & correct).sum()),
-                   correct_sequences=float((~wrong.any(axis=0)).sum()),
-                   fine_sum=float(fine.sum()), loss_sum=float(loss_sum))
+    mask = np.asarray(mask)
+    if correct.shape != mask.shape:
+        raise ValueError(f"correct {correct.shape} and mask {mask.shape} must have one shape")
+    if correct.ndim == 2:
+        correct, mask = correct[None], mask[None]
+    return metrics_from_sums(batch_metric_sums(correct, mask), loss_sum=loss_sum)

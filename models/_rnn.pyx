@@ -15,10 +15,15 @@ import numpy as np
 from libc.string cimport memcpy, memset
 
 from models._linalg cimport (gemm, add_row_vector, add_column_sums, activate,
-                             times_activation_derivative, ACT_TANH, ACT_SIGMOID)
+                             times_activation_derivative, ws_simd_level, ACT_TANH, ACT_SIGMOID)
 from models._seqkernel cimport SequenceKernel
 
 _ACT_CODES = {"tanh": ACT_TANH, "sigmoid": ACT_SIGMOID}
+
+
+def simd_level():
+    """1 when the AVX2+FMA variants of the small kernels run on this processor, else 0."""
+    return ws_simd_level()
 
 
 cdef int _act_code(str activation) except -1:
