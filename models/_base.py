@@ -360,7 +360,7 @@ class SequenceModel:
             self._setup(task)
             max_steps = task.sequence_length(curriculum.high)
             block_steps = block_steps_for(self.batch_size, max_steps, self.block_rows)
-            state = TrainState(block_steps=block_steps, log_steps=max(1, min(32, block_steps // 8)), config=config,
+            state = TrainState(block_steps=block_steps, log_steps=max(1, min(128, block_steps // 8, int(self.n_steps) // 50)), config=config,
                                curriculum=curriculum.state_dict())
         self.train_state_ = state
         max_len = task.sequence_length(curriculum.high)

@@ -20,6 +20,7 @@ cdef extern from "_simd.h" nogil:
     void ws_gemm_small(int ta, int tb, int m, int n, int k, double alpha, const double* A, int lda,
                        const double* B, int ldb, double* C, int ldc)
     int ws_simd_level()
+    void ws_transpose(int rows, int cols, const double* inp, double* out)
 
 # Activation codes (shared with the Python layer: see models/_kernels.py).
 cdef enum:
@@ -69,6 +70,11 @@ cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, double al
     if k <= 0 or alpha == 0.0:
         return
     ws_gemm_small(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, C, ldc)
+
+
+cdef inline bint uses_blas(long m, long n, long k) noexcept nogil:
+    """Whether :func:`gemm` sends a product of these sizes to BLAS."""
+    return m * n * k >= BLAS_MIN_WORK
 
 
 cdef inline void add_row_vector(int rows, int cols, double* M, const double* v) noexcept nogil:

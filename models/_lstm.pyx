@@ -14,7 +14,8 @@ import numpy as np
 from libc.math cimport exp, tanh
 from libc.string cimport memcpy, memset
 
-from models._linalg cimport gemm, add_row_vector, add_column_sums, ws_sigmoid_inplace, ws_tanh_inplace
+from models._linalg cimport (gemm, uses_blas, add_row_vector, add_column_sums, ws_sigmoid_inplace,
+                             ws_tanh_inplace, ws_transpose)
 from models._seqkernel cimport SequenceKernel
 
 
@@ -120,15 +121,23 @@ cdef void lstm_bptt_c(int T, int B, int I, int H, const double* X, const double*
                       double* dW_h, double* db, double* dh0, double* dc0,
                       double* work) noexcept nogil:
     """dG (T, B, 4H) <- gate gradients; accumulates dW_x, dW_h, db; overwrites dX (T, B, I),
-    dh0, dc0 (B, H) when not NULL. ``work`` is scratch of 2 * B * H doubles."""
+    dh0, dc0 (B, H) when not NULL. ``work`` is scratch of 2 * B * H + 4 * H * H doubles
+    (small sizes copy W_h^T there, so that the per-step product runs along rows)."""
     cdef int t, n = B * H, n4 = 4 * B * H
     cdef double* dh = work
     cdef double* dc = work + n
+    cdef const double* W_h_T = NULL
     memset(dc, 0, n * sizeof(double))
+    if not uses_blas(B, H, 4 * H) and T > 1:
+        ws_transpose(H, 4 * H, W_h, work + 2 * n)
+        W_h_T = work + 2 * n
     for t in range(T - 1, -1, -1):
         memcpy(dh, dHs + t * n, n * sizeof(double))
         if t < T - 1:
-            gemm(0, 1, B, H, 4 * H, 1.0, dG + (t + 1) * n4, 4 * H, W_h, 4 * H, 1.0, dh, H)
+            if W_h_T != NULL:
+                gemm(0, 0, B, H, 4 * H, 1.0, dG + (t + 1) * n4, 4 * H, W_h_T, H, 1.0, dh, H)
+            else:
+                gemm(0, 1, B, H, 4 * H, 1.0, dG + (t + 1) * n4, 4 * H, W_h, 4 * H, 1.0, dh, H)
         _cell_backward(B, H, G + t * n4, Cs + t * n, tanhC + t * n, dh, dc, dG + t * n4, dc)
     if dh0 != NULL:
         gemm(0, 1, B, H, 4 * H, 1.0, dG, 4 * H, W_h, 4 * H, 0.0, dh0, H)
@@ -239,7 +248,7 @@ def lstm_bptt(const double[:, :, ::1] X, const double[:, :, ::1] Hs, const doubl
         if dc0 is not None:
             dc0[...] = 0.0
         return
-    cdef double[::1] work = np.empty(2 * B * H)
+    cdef double[::1] work = np.empty(2 * B * H + 4 * H * H)
     with nogil:
         lstm_bptt_c(T, B, I, H, &X[0, 0, 0], &Hs[0, 0, 0], &Cs[0, 0, 0], &G[0, 0, 0], &tanhC[0, 0, 0],
                     &W_x[0, 0], &W_h[0, 0], &dHs[0, 0, 0], &dG[0, 0, 0],
@@ -298,7 +307,7 @@ cdef class LSTMKernel(SequenceKernel):
         self.G = self._scratch((rows, 4 * H))
         self.tanhC = self._scratch((rows, H))
         self.dG = self._scratch((rows, 4 * H))
-        self.work = self._scratch((2 * batch_size, H))
+        self.work = self._scratch((2 * batch_size + 4 * H, H))
 
     cdef double _loss_and_grad_c(self, int k, bint dropout, bint want_grad) noexcept nogil:
         cdef double loss

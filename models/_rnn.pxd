@@ -18,4 +18,4 @@ cdef void rnn_forward_c(int T, int B, int I, int H, const double* X, const doubl
 cdef void rnn_bptt_c(int T, int B, int I, int H, const double* X, const double* Hs,
                      const double* W_xh, const double* W_hh, int act, const double* dHs,
                      double* dA, double* dX, double* dW_xh, double* dW_hh, double* db_h,
-                     double* dh0) noexcept nogil
+                     double* dh0, double* work) noexcept nogil

@@ -14,8 +14,9 @@ import numpy as np
 
 from libc.string cimport memcpy, memset
 
-from models._linalg cimport (gemm, add_row_vector, add_column_sums, activate,
-                             times_activation_derivative, ws_simd_level, ACT_TANH, ACT_SIGMOID)
+from models._linalg cimport (gemm, uses_blas, add_row_vector, add_column_sums, activate,
+                             times_activation_derivative, ws_simd_level, ws_transpose, ACT_TANH,
+                             ACT_SIGMOID)
 from models._seqkernel cimport SequenceKernel
 
 _ACT_CODES = {"tanh": ACT_TANH, "sigmoid": ACT_SIGMOID}
@@ -81,15 +82,24 @@ cdef void rnn_forward_c(int T, int B, int I, int H, const double* X, const doubl
 cdef void rnn_bptt_c(int T, int B, int I, int H, const double* X, const double* Hs,
                      const double* W_xh, const double* W_hh, int act, const double* dHs,
                      double* dA, double* dX, double* dW_xh, double* dW_hh, double* db_h,
-                     double* dh0) noexcept nogil:
+                     double* dh0, double* work) noexcept nogil:
     """dA (T, B, H) <- pre-activation gradients (may alias dHs); accumulates dW_xh, dW_hh,
-    db_h; overwrites dX (T, B, I) and dh0 (B, H) when not NULL."""
+    db_h; overwrites dX (T, B, I) and dh0 (B, H) when not NULL. ``work`` is scratch of
+    H * H doubles (small sizes copy W_hh^T there, so that the per-step product runs
+    along contiguous rows)."""
     cdef int t, n = B * H
+    cdef const double* W_hh_T = NULL
     if dA != dHs:
         memcpy(dA, dHs, T * n * sizeof(double))
+    if not uses_blas(B, H, H) and T > 1:
+        ws_transpose(H, H, W_hh, work)
+        W_hh_T = work
     for t in range(T - 1, -1, -1):
         if t < T - 1:
-            gemm(0, 1, B, H, H, 1.0, dA + (t + 1) * n, H, W_hh, H, 1.0, dA + t * n, H)
+            if W_hh_T != NULL:
+                gemm(0, 0, B, H, H, 1.0, dA + (t + 1) * n, H, W_hh_T, H, 1.0, dA + t * n, H)
+            else:
+                gemm(0, 1, B, H, H, 1.0, dA + (t + 1) * n, H, W_hh, H, 1.0, dA + t * n, H)
         times_activation_derivative(act, n, Hs + (t + 1) * n, dA + t * n)
     if dh0 != NULL:
         gemm(0, 1, B, H, H, 1.0, dA, H, W_hh, H, 0.0, dh0, H)
@@ -187,11 +197,12 @@ def rnn_bptt(const double[:, :, ::1] X, const double[:, :, ::1] Hs, const double
         if dh0 is not None:
             dh0[...] = 0.0
         return
+    cdef double[::1] work = np.empty(H * H)
     with nogil:
         rnn_bptt_c(T, B, I, H, &X[0, 0, 0], &Hs[0, 0, 0], &W_xh[0, 0], &W_hh[0, 0], act,
                    &dHs[0, 0, 0], &dA[0, 0, 0], NULL if dX is None else &dX[0, 0, 0],
                    &dW_xh[0, 0], &dW_hh[0, 0], NULL if db_h is None else &db_h[0],
-                   NULL if dh0 is None else &dh0[0, 0])
+                   NULL if dh0 is None else &dh0[0, 0], &work[0])
 
 
 # ----------------------------------------------------------------------------- model kernel
@@ -220,6 +231,7 @@ cdef class RNNKernel(SequenceKernel):
     cdef double* dW_hh
     cdef double* db_h
     cdef double* Hs
+    cdef double* work
 
     def __init__(self, dict params, dict grads, *, str activation, str head, int batch_size,
                  int max_length):
@@ -241,6 +253,7 @@ cdef class RNNKernel(SequenceKernel):
         self.dW_hh = self._param(grads, "W_hh", (H, H), True)
         self.db_h = self._param(grads, "b_h", (H,), self.b_h != NULL)
         self.Hs = self._scratch(((max_length + 1) * batch_size, H))
+        self.work = self._scratch((H, H))
 
     cdef double _loss_and_grad_c(self, int k, bint dropout, bint want_grad) noexcept nogil:
         cdef double loss
@@ -259,5 +272,5 @@ cdef class RNNKernel(SequenceKernel):
         if self.db_h != NULL:
             memset(self.db_h, 0, H * sizeof(double))
         rnn_bptt_c(self.T, self.B, I, H, X, self.Hs, self.W_xh, self.W_hh, self.act, self.dH,
-                   self.dH, NULL, self.dW_xh, self.dW_hh, self.db_h, NULL)
+                   self.dH, NULL, self.dW_xh, self.dW_hh, self.db_h, NULL, self.work)
         return loss

@@ -90,20 +90,45 @@ WS_BODY void ws_tanh_body(double *WS_RESTRICT a, long n) {
     }
 }
 
-/* Row-major C (m, n) += alpha * op(A) @ op(B); op(A) is (m, k), op(B) is (k, n). */
+/* Row-major C (m, n) += alpha * op(A) @ op(B); op(A) is (m, k), op(B) is (k, n).
+ * Loop orders keep the innermost loop long and contiguous where the shapes allow:
+ * rows of C updated by rows of B (axpy form), or dot products when C is a column. */
 WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
                               const double *A, int lda, const double *B, int ldb,
                               double *C, int ldc) {
     int i, j, p;
-    if (!tb) {
+    if (!tb && n >= 4) {
         if (!ta) {
+            /* A row of C is held in registers (blocks of 16, then 4 columns) across the
+             * whole inner dimension: updating it in memory term by term would stall every
+             * step on the store of the previous one. */
             for (i = 0; i < m; i++) {
                 double *WS_RESTRICT c = C + (long)i * ldc;
-                for (p = 0; p < k; p++) {
-                    const double a = alpha * A[(long)i * lda + p];
-                    const double *WS_RESTRICT b = B + (long)p * ldb;
-                    for (j = 0; j < n; j++)
-                        c[j] += a * b[j];
+                const double *WS_RESTRICT a_row = A + (long)i * lda;
+                int q;
+                for (j = 0; j + 16 <= n; j += 16) {
+                    double acc[16];
+                    for (q = 0; q < 16; q++) acc[q] = 0.0;
+                    for (p = 0; p < k; p++) {
+                        const double a = a_row[p];
+                        const double *WS_RESTRICT b = B + (long)p * ldb + j;
+                        for (q = 0; q < 16; q++) acc[q] += a * b[q];
+                    }
+                    for (q = 0; q < 16; q++) c[j + q] += alpha * acc[q];
+                }
+                for (; j + 4 <= n; j += 4) {
+                    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+                    for (p = 0; p < k; p++) {
+                        const double a = a_row[p];
+                        const double *WS_RESTRICT b = B + (long)p * ldb + j;
+                        for (q = 0; q < 4; q++) acc[q] += a * b[q];
+                    }
+                    for (q = 0; q < 4; q++) c[j + q] += alpha * acc[q];
+                }
+                for (; j < n; j++) {
+                    double s = 0.0;
+                    for (p = 0; p < k; p++) s += a_row[p] * B[(long)p * ldb + j];
+                    c[j] += alpha * s;
                 }
             }
         } else {
@@ -117,7 +142,20 @@ WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
                 }
             }
         }
-    } else if (!ta) {
+    } else if (!tb) {
+        /* narrow C (an output layer of 1-3 units): dot products down the columns of B */
+        for (i = 0; i < m; i++)
+            for (j = 0; j < n; j++) {
+                double s = 0.0;
+                if (!ta)
+                    for (p = 0; p < k; p++)
+                        s += A[(long)i * lda + p] * B[(long)p * ldb + j];
+                else
+                    for (p = 0; p < k; p++)
+                        s += A[(long)p * lda + i] * B[(long)p * ldb + j];
+                C[(long)i * ldc + j] += alpha * s;
+            }
+    } else if (!ta && k >= 4) {
         for (i = 0; i < m; i++) {
             const double *WS_RESTRICT a = A + (long)i * lda;
             for (j = 0; j < n; j++) {
@@ -126,6 +164,16 @@ WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
                 for (p = 0; p < k; p++)
                     s += a[p] * b[p];
                 C[(long)i * ldc + j] += alpha * s;
+            }
+        }
+    } else if (!ta) {
+        /* short inner dimension (1-3): rank-k update, contiguous when k == 1 */
+        for (i = 0; i < m; i++) {
+            double *WS_RESTRICT c = C + (long)i * ldc;
+            for (p = 0; p < k; p++) {
+                const double a = alpha * A[(long)i * lda + p];
+                for (j = 0; j < n; j++)
+                    c[j] += a * B[(long)j * ldb + p];
             }
         }
     } else {
@@ -137,6 +185,14 @@ WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
                 C[(long)i * ldc + j] += alpha * s;
             }
     }
+}
+
+/* out (cols, rows) = in (rows, cols) transposed. */
+static inline void ws_transpose(int rows, int cols, const double *in, double *out) {
+    int r, c;
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < cols; c++)
+            out[(long)c * rows + r] = in[(long)r * cols + c];
 }
 
 WS_AVX2 static void ws_sigmoid_avx2(double *a, long n) { ws_sigmoid_body(a, n); }

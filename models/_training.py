@@ -93,7 +93,8 @@ class TrainState:
 @dataclass
 class Progress:
     """What a training callback receives after each learning-curve record (every
-    ``log_steps`` steps: an eighth of a data block, at most 32).
+    ``log_steps`` steps: an eighth of a data block, at most 128 and about a fiftieth of
+    the run).
 
     ``loss`` is the mean loss per sequence over those steps (the models sum the loss
     over time steps), ``loss_per_symbol`` the mean per target symbol; accuracies are

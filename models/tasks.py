@@ -187,11 +187,6 @@ class Task:
 # ----------------------------------------------------------------------------- binary addition
 
 
-def _bits_to_int(bits: np.ndarray) -> np.ndarray:
-    """(N, n) little-endian 0/1 -> (N,) int64 (n <= 63)."""
-    return bits.astype(np.int64) @ (np.int64(1) << np.arange(bits.shape[1], dtype=np.int64))
-
-
 class BinaryAddition(Task):
     """Add two numbers bit by bit, least significant bit first (Trask 2015).
 
@@ -203,7 +198,8 @@ class BinaryAddition(Task):
     ----------
     exclude : array-like of shape (K, 2), optional
         Operand pairs never generated (redrawn when hit), to keep a test set held out.
-        Applies to widths up to 62 bits (wider pairs repeat with negligible probability).
+        Applies to widths up to 32 bits (wider random pairs repeat with negligible
+        probability).
     """
 
     name = "add"
@@ -222,7 +218,9 @@ class BinaryAddition(Task):
             if (exclude < 0).any():
                 raise ValueError("exclude must hold non-negative operand pairs")
             self.exclude = exclude
-        self._exclude_keys = {(int(a), int(b)) for a, b in self.exclude}
+        # sorted keys a * 2**31 + b of the excluded pairs (operands below 2**31)
+        small = self.exclude[(self.exclude < 2**31).all(axis=1)]
+        self._exclude_keys = np.unique(small[:, 0] * 2**31 + small[:, 1])
 
     def sequence_length(self, length: int) -> int:
         return int(length)
@@ -243,32 +241,46 @@ class BinaryAddition(Task):
         return (np.ascontiguousarray(inputs.transpose(1, 0, 2)),
                 np.ascontiguousarray(sum_bits.T[:, :, None].astype(np.float64)))
 
-    def _draw(self, rng: np.random.Generator, N: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
-        operands = rng.integers(0, 2, size=(2, N, bits), dtype=np.int64)
-        operands[:, :, bits - 1] = 0                  # below 2**(bits - 1): the sum fits in `bits`
-        if self._exclude_keys and bits <= 62:
+    def _draw(self, rng: np.random.Generator, n: int, B: int, bits: int) -> np.ndarray:
+        """Operand bits, int8 of shape (2, n, bits, B), little-endian, top bit 0."""
+        count = 2 * n * bits * B                      # random bits, eight per random byte
+        operands = np.unpackbits(np.frombuffer(rng.bytes(-(-count // 8)), dtype=np.uint8))[:count]
+        operands = operands.view(np.int8).reshape(2, n, bits, B)
+        operands[:, :, bits - 1, :] = 0               # below 2**(bits - 1): the sum fits in `bits`
+        if self._exclude_keys.size and bits <= 32:
+            weights = (np.int64(1) << np.arange(bits, dtype=np.int64))[None, :, None]
             for _ in range(1000):
-                a, b = _bits_to_int(operands[0]), _bits_to_int(operands[1])
-                hit = np.array([(int(x), int(y)) in self._exclude_keys for x, y in zip(a, b)], dtype=bool)
-                if not hit.any():
+                keys = (operands[0] * weights).sum(axis=1) * 2**31 + (operands[1] * weights).sum(axis=1)
+                pos = np.minimum(np.searchsorted(self._exclude_keys, keys), self._exclude_keys.size - 1)
+                hit = np.nonzero(self._exclude_keys[pos] == keys)                  # (batch, seq) indices
+                if not hit[0].size:
                     break
-                redraw = rng.integers(0, 2, size=(2, int(hit.sum()), bits), dtype=np.int64)
+                redraw = rng.integers(0, 2, size=(2, hit[0].size, bits), dtype=np.int8)
                 redraw[:, :, bits - 1] = 0
-                operands[:, hit] = redraw
+                operands[:, hit[0], :, hit[1]] = redraw.transpose(1, 0, 2)
             else:  # pragma: no cover - needs an exclude set covering nearly every pair
                 raise ValueError(f"exclude covers (almost) every {bits}-bit operand pair")
-        return operands[0], operands[1]
+        return operands
 
     def sample_block(self, rng, n_batches, batch_size, length):
         bits = self.check_length(length)
         n_batches = _check_int("n_batches", n_batches, 1)
         batch_size = _check_int("batch_size", batch_size, 1)
-        a_bits, b_bits = self._draw(rng, n_batches * batch_size, bits)
-        inputs, targets = self.encode(a_bits, b_bits)                        # (T, N, 2), (T, N, 1)
-        inputs = inputs.reshape(bits, n_batches, batch_size, 2).transpose(1, 0, 2, 3)
-        targets = targets.reshape(bits, n_batches, batch_size, 1).transpose(1, 0, 2, 3)
-        return Block(np.ascontiguousarray(inputs), np.ascontiguousarray(targets),
-                     np.ones((n_batches, bits, batch_size)), bits)
+        operands = self._draw(rng, n_batches, batch_size, bits)            # (2, n, T, B)
+        inputs = np.stack([operands[0], operands[1]], axis=-1).astype(np.float64)   # (n, T, B, 2)
+        if bits <= 62:                                                      # sum as integers
+            shifts = np.arange(bits, dtype=np.int64)
+            weights = (np.int64(1) << shifts)[None, :, None]
+            total = (operands[0] * weights).sum(axis=1) + (operands[1] * weights).sum(axis=1)    # (n, B)
+            targets = ((total[:, None, :] >> shifts[None, :, None]) & 1).astype(np.float64)[..., None]
+        else:                                                               # ripple-carry, any width
+            targets = np.empty((n_batches, bits, batch_size, 1))
+            carry = np.zeros((n_batches, batch_size), dtype=np.int8)
+            for i in range(bits):
+                total = operands[0][:, i] + operands[1][:, i] + carry
+                targets[:, i, :, 0] = total & 1
+                carry = total >> 1
+        return Block(inputs, targets, np.ones((n_batches, bits, batch_size)), bits)
 
     def batch_from_operands(self, a: Sequence[int], b: Sequence[int], bits: int | None = None) -> Batch:
         """A batch adding ``a[i] + b[i]`` (Python ints of any size) in ``bits`` bits
