@@ -99,6 +99,12 @@ class Progress:
     ``loss`` is the mean loss per sequence over those steps (the models sum the loss
     over time steps), ``loss_per_symbol`` the mean per target symbol; accuracies are
     those of the training batches of those steps.
+
+    Callbacks run when a data block ends (or training stops), once for each record of
+    the block: the model's parameters at that moment are those at the end of the block,
+    which can be later than ``step``. To test a model at exact step counts, train in
+    chunks instead (``set_params(n_steps=...)`` and ``fit(task, resume=True)`` continue
+    exactly).
     """
 
     step: int
