@@ -58,8 +58,12 @@ def blas_threads(n_threads: int | None):
     if n_threads is None:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        logger.warning("threadpoolctl is not installed: BLAS keeps its own thread count")
+        yield
+        return
     with threadpool_limits(limits=int(n_threads), user_api="blas"):
         yield
 

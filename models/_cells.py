@@ -32,7 +32,8 @@ __all__ = ["RNNCell", "LSTMCell", "RNNStepCache", "LSTMStepCache"]
 def _as_batch(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     arr = np.ascontiguousarray(value, dtype=np.float64)
     if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        wanted = tuple("B" if s < 0 else s for s in shape)
+        raise ValueError(f"{name} must have shape {wanted}, got {arr.shape}".replace("'", ""))
     return arr
 
 

@@ -31,7 +31,7 @@ def plot_training(model, evaluation, path: str | os.PathLike, *, title: str | No
     import matplotlib.pyplot as plt
 
     history = model.history_
-    fig, (ax_curve, ax_len) = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
+    fig, (ax_curve, ax_len) = plt.subplots(1, 2, figsize=(12, 5.0), constrained_layout=True)
     kind = type(model).__name__
     task = model.task_
     fig.suptitle(title or f"{kind} (hidden {model.hidden_size}) on {task.name}: "
@@ -56,7 +56,8 @@ def plot_training(model, evaluation, path: str | os.PathLike, *, title: str | No
         ax_acc.set_ylim(-0.02, 1.02)
         ax_acc.set_ylabel("training accuracy")
         lines = ax_curve.get_lines() + ax_acc.get_lines()
-        ax_curve.legend(lines, [ln.get_label() for ln in lines], loc="center right", fontsize=8)
+        ax_curve.legend(lines, [ln.get_label() for ln in lines], loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                        ncol=len(lines), fontsize=8, frameon=False)
     else:
         ax_curve.text(0.5, 0.5, "no training history", ha="center", va="center", transform=ax_curve.transAxes)
     ax_curve.set_title("learning curve (training batches)")
@@ -76,7 +77,7 @@ def plot_training(model, evaluation, path: str | os.PathLike, *, title: str | No
     ax_len.set_ylabel("accuracy")
     n = results[0].metrics.n_sequences if results else 0
     ax_len.set_title(f"accuracy by {task.length_name} ({n} test sequences each)")
-    ax_len.legend(fontsize=8, loc="lower left")
+    ax_len.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, frameon=False)
     ax_len.grid(alpha=0.3)
 
     path = Path(path)

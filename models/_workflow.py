@@ -37,7 +37,7 @@ class TrainOutcome:
     path: Path
     resumed_from: int | None       # the step a resumed run started from (None: fresh)
     steps_this_run: int
-    seconds_this_run: float
+    seconds_this_run: float        # time in the training loop (data, kernels, metrics)
 
     @property
     def sequences_per_second(self) -> float:
@@ -81,8 +81,6 @@ def train_checkpoint(task_name: str, path: str | os.PathLike, *, model: str | No
     **hyperparams
         Model hyperparameters overriding the task's preset; None values are ignored.
     """
-    import time
-
     given = {k: v for k, v in hyperparams.items() if v is not None}
     task_options = {k: v for k, v in (task_options or {}).items() if v is not None}
     path = Path(path)
@@ -90,7 +88,10 @@ def train_checkpoint(task_name: str, path: str | os.PathLike, *, model: str | No
         make_model(model)                                    # raises the error that lists the models
     task_probe = make_task(task_name, **task_options)          # validates the name and options
     if path.exists() and not restart:
-        existing = load_model(path, backend=given.get("backend"))
+        try:
+            existing = load_model(path, backend=given.get("backend"))
+        except CheckpointError as exc:
+            raise CheckpointError(f"{exc}; pass --restart to overwrite it, or choose another --out") from exc
         if existing.task_.name != task_probe.name:
             raise CheckpointError(f"{path} holds a model trained on {existing.task_.name!r}, not {task_probe.name!r}; "
                                   f"choose another --out, or pass --restart to overwrite it")
@@ -110,22 +111,21 @@ def train_checkpoint(task_name: str, path: str | os.PathLike, *, model: str | No
             raise CheckpointError(f"cannot resume {path} with different settings ({listing}); drop those options "
                                   f"to continue training, or pass --restart to start over")
         existing.set_params(**{k: v for k, v in given.items() if k in _RESUMABLE_CHANGES})
-        start = existing.train_state_.step if existing.train_state_ else 0
-        t0 = time.monotonic()
         if existing.train_state_ is None:
             raise CheckpointError(f"{path} has no training state to resume; pass --restart to train afresh")
+        start, seconds = existing.train_state_.step, existing.train_state_.seconds
         if start < existing.n_steps:
             existing.fit(existing.task_, checkpoint=path, resume=True, callback=callback,
                          checkpoint_seconds=checkpoint_seconds)
-        return TrainOutcome(existing, path, start, existing.train_state_.step - start, time.monotonic() - t0)
+        return TrainOutcome(existing, path, start, existing.train_state_.step - start,
+                            existing.train_state_.seconds - seconds)
     kind = (model or default_model_kind(task_name)).lower()
     hyper, preset_task_options = preset(task_name, kind)
     task = make_task(task_name, **{**preset_task_options, **task_options})
     hyper.update(given)
     estimator = make_model(kind, **hyper)
-    t0 = time.monotonic()
     estimator.fit(task, checkpoint=path, callback=callback, checkpoint_seconds=checkpoint_seconds)
-    return TrainOutcome(estimator, path, None, estimator.train_state_.step, time.monotonic() - t0)
+    return TrainOutcome(estimator, path, None, estimator.train_state_.step, estimator.train_state_.seconds)
 
 
 def evaluate_checkpoint(path: str | os.PathLike, lengths=None, *, n_sequences: int = 1000,
