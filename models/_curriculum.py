@@ -48,6 +48,8 @@ class Curriculum:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` lengths (int64)."""
         allowed = self.lengths[self.lengths <= self.current_max]
+        if allowed.size == 1:                       # one length: nothing to draw
+            return np.full(n, allowed[0], dtype=np.int64)
         return allowed[rng.integers(0, allowed.size, size=n)]
 
     def update(self, per_symbol_accuracy: float) -> bool:

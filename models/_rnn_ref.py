@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from ._heads_ref import head_loss_and_grad
+from ._metrics import batch_metric_sums, correct_positions
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -158,11 +159,13 @@ class SequenceKernelBase:
         self.head = head
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
-        self.inputs = self.targets = self.mask = self.probs = None
+        self.inputs = self.targets = self.mask = self.probs = self.stats = None
         self.x_keep = self.h_keep = None
 
-    def bind(self, inputs, targets, mask, probs):
-        self.inputs, self.targets, self.mask, self.probs = inputs, targets, mask, probs
+    def bind(self, inputs, targets, mask, probs, stats=None):
+        """Bind a block; ``stats`` (n, 4), when given, receives each batch's accuracy counts
+        (target symbols, symbols right, sequences right, sum of fine accuracies)."""
+        self.inputs, self.targets, self.mask, self.probs, self.stats = inputs, targets, mask, probs, stats
 
     def set_dropout(self, x_keep, h_keep):
         """Bind the dropout keep-masks (already divided by the keep probability) of shapes
@@ -195,6 +198,11 @@ class SequenceKernelBase:
         loss, probs, dlogits = head_loss_and_grad(self.head, logits, targets,
                                                   self.mask[k].reshape(T * B), 1.0 / B, want_grad)
         self.probs[k] = probs.reshape(self.probs[k].shape)
+        if self.stats is not None:
+            correct = correct_positions(self.head, self.probs[k], self.targets[k])
+            sums = batch_metric_sums(correct[None], self.mask[k][None])
+            self.stats[k] = [sums["n_symbols"][0], sums["correct_symbols"][0], sums["correct_sequences"][0],
+                             sums["fine_sum"][0]]
         return loss, dlogits
 
     def _output_backward(self, H_out, dlogits, T, B):

@@ -25,6 +25,7 @@ cdef class SequenceKernel:
     cdef const double* y_bits
     cdef const double* mask
     cdef double* P
+    cdef double* stats
     # dropout keep-masks (already scaled by 1 / keep probability), or NULL
     cdef const double* x_keep
     cdef const double* h_keep
@@ -36,6 +37,7 @@ cdef class SequenceKernel:
     cdef const double* _outputs(self, const double* H_out, bint dropout) noexcept nogil
     cdef double _head_forward(self, int k, const double* H_out, bint want_grad) noexcept nogil
     cdef void _head_backward(self, const double* H_out, bint dropout) noexcept nogil
+    cdef void _batch_stats(self, int k) noexcept nogil
     # implemented by the subclasses: loss of bound batch k, every parameter gradient
     # overwritten (want_grad) or probabilities only
     cdef double _loss_and_grad_c(self, int k, bint dropout, bint want_grad) noexcept nogil

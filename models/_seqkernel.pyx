@@ -87,7 +87,7 @@ cdef class SequenceKernel:
         self._buffers_keep.append(array)
         return _pointer(array, shape, "scratch", True)
 
-    def bind(self, inputs, targets, mask, probs):
+    def bind(self, inputs, targets, mask, probs, stats=None):
         """Bind a block of ``n`` batches of one length T <= max_length and size B <= batch_size.
 
         Parameters
@@ -96,6 +96,10 @@ cdef class SequenceKernel:
         targets : int64 ndarray of shape (n, T, B) (softmax) or float64 (n, T, B, O) (sigmoid)
         mask : float64 ndarray of shape (n, T, B)
         probs : float64 ndarray of shape (n, T, B, O), written by the kernel
+        stats : float64 ndarray of shape (n, 4), optional
+            Written by the kernel for each batch it runs: target symbols, symbols right,
+            sequences entirely right, and the sum over sequences of the fraction right
+            before the first error (see :func:`models._metrics.batch_metric_sums`).
         """
         if getattr(inputs, "ndim", 0) != 4:
             raise ValueError(f"inputs must have shape (n, T, B, I), got {getattr(inputs, 'shape', None)}")
@@ -122,7 +126,8 @@ cdef class SequenceKernel:
             self.y_ids = NULL
         self.mask = _pointer(mask, (n, T, B), "mask", False)
         self.P = _pointer(probs, (n, T, B, O), "probs", True)
-        self._bound_keep = (inputs, targets, mask, probs)
+        self.stats = NULL if stats is None else _pointer(stats, (n, 4), "stats", True)
+        self._bound_keep = (inputs, targets, mask, probs, stats)
         self.n_bound, self.T, self.B = n, T, B
 
     def set_dropout(self, x_keep, h_keep):
@@ -163,14 +168,64 @@ cdef class SequenceKernel:
         """Logits -> probabilities of batch k (into the bound probs), loss, and dZ if asked."""
         cdef int rows = self.T * self.B, O = self.output_size
         cdef double* Z = self.P + <size_t>k * rows * O
+        cdef double loss
         gemm(0, 0, rows, O, self.hidden_size, 1.0, H_out, self.hidden_size, self.W_hy, O, 0.0, Z, O)
         if self.b_y != NULL:
             add_row_vector(rows, O, Z, self.b_y)
-        return head_loss_and_grad(self.head_code, rows, O, Z,
+        loss = head_loss_and_grad(self.head_code, rows, O, Z,
                                   NULL if self.y_ids == NULL else self.y_ids + <size_t>k * rows,
                                   NULL if self.y_bits == NULL else self.y_bits + <size_t>k * rows * O,
                                   self.mask + <size_t>k * rows, 1.0 / self.B,
                                   self.dZ if want_grad else NULL)
+        if self.stats != NULL:
+            self._batch_stats(k)
+        return loss
+
+    cdef void _batch_stats(self, int k) noexcept nogil:
+        """Accuracy counts of batch k into stats[k] (from the probabilities just written)."""
+        cdef int T = self.T, B = self.B, O = self.output_size, t, b, j, best, n_targets, right_before
+        cdef bint right, seen_error
+        cdef double n_symbols = 0.0, correct = 0.0, sequences_right = 0.0, fine = 0.0
+        cdef size_t rows = <size_t>T * B
+        cdef const double* P = self.P + <size_t>k * rows * O
+        cdef const double* mask = self.mask + <size_t>k * rows
+        cdef const double* p
+        cdef const double* y
+        for b in range(B):
+            n_targets = 0
+            right_before = 0
+            seen_error = False
+            for t in range(T):
+                if mask[t * B + b] <= 0.0:
+                    continue
+                p = P + (<size_t>t * B + b) * O
+                if self.y_ids != NULL:
+                    best = 0
+                    for j in range(1, O):
+                        if p[j] > p[best]:
+                            best = j
+                    right = best == self.y_ids[<size_t>k * rows + t * B + b]
+                else:
+                    y = self.y_bits + (<size_t>k * rows + t * B + b) * O
+                    right = True
+                    for j in range(O):
+                        if (p[j] > 0.5) != (y[j] > 0.5):
+                            right = False
+                n_targets += 1
+                if right:
+                    correct += 1.0
+                    if not seen_error:
+                        right_before += 1
+                else:
+                    seen_error = True
+            n_symbols += n_targets
+            if not seen_error:
+                sequences_right += 1.0
+            fine += (<double>right_before / n_targets) if n_targets > 0 else 1.0
+        self.stats[4 * k] = n_symbols
+        self.stats[4 * k + 1] = correct
+        self.stats[4 * k + 2] = sequences_right
+        self.stats[4 * k + 3] = fine
 
     cdef void _head_backward(self, const double* H_out, bint dropout) noexcept nogil:
         """Output-layer gradients (overwritten) and dH = dL/dh_t (into self.dH)."""

@@ -90,101 +90,89 @@ WS_BODY void ws_tanh_body(double *WS_RESTRICT a, long n) {
     }
 }
 
-/* Row-major C (m, n) += alpha * op(A) @ op(B); op(A) is (m, k), op(B) is (k, n).
- * Loop orders keep the innermost loop long and contiguous where the shapes allow:
- * rows of C updated by rows of B (axpy form), or dot products when C is a column. */
+#if defined(__GNUC__)
+/* Four doubles as one value (GCC/Clang vector extension): an AVX register in the AVX2
+ * build, two SSE2 registers in the baseline one. aligned(8): loads need no alignment. */
+typedef double ws_v4 __attribute__((vector_size(32), aligned(8)));
+#define WS_HAVE_V4 1
+#else
+#define WS_HAVE_V4 0
+#endif
+
+/* C[i, j:j+w] += alpha * sum_p a(i, p) * B[p, j:j+w] for one row i, with a(i, p) at
+ * A[p * a_step] (the caller offsets A to row i): the row block of C stays in registers
+ * over the whole inner dimension (updating it in memory term by term would stall each
+ * step on the store of the previous one). */
+WS_DOT_BODY void ws_row_update(int n, int k, double alpha, const double *A, long a_step,
+                               const double *B, int ldb, double *C) {
+    int j = 0, p;
+#if WS_HAVE_V4
+    for (; j + 16 <= n; j += 16) {
+        ws_v4 c0 = {0.0, 0.0, 0.0, 0.0}, c1 = c0, c2 = c0, c3 = c0;
+        for (p = 0; p < k; p++) {
+            const double a = A[p * a_step];
+            const double *b = B + (long)p * ldb + j;
+            c0 += a * *(const ws_v4 *)(b);
+            c1 += a * *(const ws_v4 *)(b + 4);
+            c2 += a * *(const ws_v4 *)(b + 8);
+            c3 += a * *(const ws_v4 *)(b + 12);
+        }
+        *(ws_v4 *)(C + j) += alpha * c0;
+        *(ws_v4 *)(C + j + 4) += alpha * c1;
+        *(ws_v4 *)(C + j + 8) += alpha * c2;
+        *(ws_v4 *)(C + j + 12) += alpha * c3;
+    }
+    for (; j + 4 <= n; j += 4) {
+        ws_v4 c0 = {0.0, 0.0, 0.0, 0.0};
+        for (p = 0; p < k; p++)
+            c0 += A[p * a_step] * *(const ws_v4 *)(B + (long)p * ldb + j);
+        *(ws_v4 *)(C + j) += alpha * c0;
+    }
+#endif
+    for (; j < n; j++) {
+        double s = 0.0;
+        for (p = 0; p < k; p++)
+            s += A[p * a_step] * B[(long)p * ldb + j];
+        C[j] += alpha * s;
+    }
+}
+
+/* Row-major C (m, n) += alpha * op(A) @ op(B); op(A) is (m, k), op(B) is (k, n). */
 WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
                               const double *A, int lda, const double *B, int ldb,
                               double *C, int ldc) {
     int i, j, p;
-    if (!tb && n >= 4) {
-        if (!ta) {
-            /* A row of C is held in registers (blocks of 16, then 4 columns) across the
-             * whole inner dimension: updating it in memory term by term would stall every
-             * step on the store of the previous one. */
-            for (i = 0; i < m; i++) {
-                double *WS_RESTRICT c = C + (long)i * ldc;
-                const double *WS_RESTRICT a_row = A + (long)i * lda;
-                int q;
-                for (j = 0; j + 16 <= n; j += 16) {
-                    double acc[16];
-                    for (q = 0; q < 16; q++) acc[q] = 0.0;
-                    for (p = 0; p < k; p++) {
-                        const double a = a_row[p];
-                        const double *WS_RESTRICT b = B + (long)p * ldb + j;
-                        for (q = 0; q < 16; q++) acc[q] += a * b[q];
-                    }
-                    for (q = 0; q < 16; q++) c[j + q] += alpha * acc[q];
-                }
-                for (; j + 4 <= n; j += 4) {
-                    double acc[4] = {0.0, 0.0, 0.0, 0.0};
-                    for (p = 0; p < k; p++) {
-                        const double a = a_row[p];
-                        const double *WS_RESTRICT b = B + (long)p * ldb + j;
-                        for (q = 0; q < 4; q++) acc[q] += a * b[q];
-                    }
-                    for (q = 0; q < 4; q++) c[j + q] += alpha * acc[q];
-                }
-                for (; j < n; j++) {
-                    double s = 0.0;
-                    for (p = 0; p < k; p++) s += a_row[p] * B[(long)p * ldb + j];
-                    c[j] += alpha * s;
-                }
-            }
-        } else {
-            for (p = 0; p < k; p++) {
-                const double *WS_RESTRICT b = B + (long)p * ldb;
-                for (i = 0; i < m; i++) {
-                    double *WS_RESTRICT c = C + (long)i * ldc;
-                    const double a = alpha * A[(long)p * lda + i];
-                    for (j = 0; j < n; j++)
-                        c[j] += a * b[j];
-                }
-            }
-        }
-    } else if (!tb) {
-        /* narrow C (an output layer of 1-3 units): dot products down the columns of B */
+    if (tb && (long)n * k <= 4096 && m >= 2) {
+        /* B used transposed: copy op(B) (k, n) once, then run the row kernel */
+        double Bt[4096];
+        for (j = 0; j < n; j++)
+            for (p = 0; p < k; p++)
+                Bt[(long)p * n + j] = B[(long)j * ldb + p];
+        B = Bt;
+        ldb = n;
+        tb = 0;
         for (i = 0; i < m; i++)
-            for (j = 0; j < n; j++) {
-                double s = 0.0;
-                if (!ta)
-                    for (p = 0; p < k; p++)
-                        s += A[(long)i * lda + p] * B[(long)p * ldb + j];
-                else
-                    for (p = 0; p < k; p++)
-                        s += A[(long)p * lda + i] * B[(long)p * ldb + j];
-                C[(long)i * ldc + j] += alpha * s;
-            }
-    } else if (!ta && k >= 4) {
-        for (i = 0; i < m; i++) {
-            const double *WS_RESTRICT a = A + (long)i * lda;
-            for (j = 0; j < n; j++) {
-                const double *WS_RESTRICT b = B + (long)j * ldb;
-                double s = 0.0;
-                for (p = 0; p < k; p++)
-                    s += a[p] * b[p];
-                C[(long)i * ldc + j] += alpha * s;
-            }
-        }
-    } else if (!ta) {
-        /* short inner dimension (1-3): rank-k update, contiguous when k == 1 */
-        for (i = 0; i < m; i++) {
-            double *WS_RESTRICT c = C + (long)i * ldc;
-            for (p = 0; p < k; p++) {
-                const double a = alpha * A[(long)i * lda + p];
-                for (j = 0; j < n; j++)
-                    c[j] += a * B[(long)j * ldb + p];
-            }
-        }
-    } else {
-        for (i = 0; i < m; i++)
-            for (j = 0; j < n; j++) {
-                double s = 0.0;
-                for (p = 0; p < k; p++)
-                    s += A[(long)p * lda + i] * B[(long)j * ldb + p];
-                C[(long)i * ldc + j] += alpha * s;
-            }
+            ws_row_update(n, k, alpha, ta ? A + i : A + (long)i * lda, ta ? lda : 1, B, ldb, C + (long)i * ldc);
+        return;
     }
+    if (!tb) {
+        for (i = 0; i < m; i++)
+            ws_row_update(n, k, alpha, ta ? A + i : A + (long)i * lda, ta ? lda : 1, B, ldb, C + (long)i * ldc);
+        return;
+    }
+    /* op(B) = B^T and one row of C (or a large B): dot products along rows of B */
+    for (i = 0; i < m; i++)
+        for (j = 0; j < n; j++) {
+            const double *b = B + (long)j * ldb;
+            double s = 0.0;
+            if (!ta)
+                for (p = 0; p < k; p++)
+                    s += A[(long)i * lda + p] * b[p];
+            else
+                for (p = 0; p < k; p++)
+                    s += A[(long)p * lda + i] * b[p];
+            C[(long)i * ldc + j] += alpha * s;
+        }
 }
 
 /* out (cols, rows) = in (rows, cols) transposed. */

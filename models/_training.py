@@ -39,7 +39,7 @@ import numpy as np
 from ._curriculum import Curriculum
 from ._dropout import dropout_mask
 from ._errors import TrainingDivergedError
-from ._metrics import Metrics, batch_metric_sums, correct_positions
+from ._metrics import Metrics
 
 __all__ = ["TrainState", "Progress", "run_training", "block_steps_for"]
 
@@ -129,15 +129,15 @@ class Progress:
 class _Group:
     """The batches of one length inside a block."""
 
-    __slots__ = ("length", "block", "probs", "losses", "steps", "symbols")
+    __slots__ = ("length", "block", "probs", "stats", "losses", "steps")
 
     def __init__(self, length, block, probs, steps):
         self.length = length
         self.block = block
         self.probs = probs
+        self.stats = np.zeros((len(block), 4))               # filled by the kernel, per batch
         self.steps = steps                                   # block positions of its batches
         self.losses = np.zeros(len(block))
-        self.symbols = block.mask.sum(axis=(1, 2))           # target symbols per batch
 
 
 def _make_block(task, curriculum: Curriculum, seed: int, index: int, n_steps: int, batch_size: int,
@@ -145,6 +145,11 @@ def _make_block(task, curriculum: Curriculum, seed: int, index: int, n_steps: in
     rng = np.random.default_rng([seed, _DATA_STREAM, index])
     lengths = curriculum.sample(rng, n_steps)                 # (n_steps,)
     groups: list[_Group] = []
+    if lengths.size and (lengths == lengths[0]).all():           # one length: one group
+        block = task.sample_block(rng, n_steps, batch_size, int(lengths[0]))
+        probs = np.zeros(block.inputs.shape[:3] + (n_outputs,))
+        steps = np.arange(n_steps)
+        return [_Group(int(lengths[0]), block, probs, steps)], [0] * n_steps, steps.tolist()
     group_of = np.empty(n_steps, dtype=np.int64)
     k_of = np.empty(n_steps, dtype=np.int64)
     for length in np.unique(lengths):
@@ -182,17 +187,16 @@ _SUM_NAMES = ("n_sequences", "n_symbols", "correct_symbols", "correct_sequences"
 
 def _step_metric_sums(head: str, groups: list[_Group], block_steps: int, lo: int, hi: int) -> np.ndarray:
     """Metric sums (rows named by _SUM_NAMES) of each block position, shape (6, block_steps),
-    computed for the positions [lo, hi) (one vectorised pass per group), zero elsewhere."""
+    for the positions [lo, hi) (from the counts the kernel wrote), zero elsewhere."""
     sums = np.zeros((len(_SUM_NAMES), block_steps))
     for g in groups:
         a, b = np.searchsorted(g.steps, [lo, hi])            # g.steps is sorted
         if a == b:
             continue
-        correct = correct_positions(head, g.probs[a:b], g.block.targets[a:b])
-        per_batch = batch_metric_sums(correct, g.block.mask[a:b])
-        for row, name in enumerate(_SUM_NAMES[:-1]):
-            sums[row, g.steps[a:b]] = per_batch[name]
-        sums[-1, g.steps[a:b]] = g.losses[a:b]
+        steps = g.steps[a:b]
+        sums[0, steps] = g.block.inputs.shape[2]             # sequences per batch
+        sums[1:5, steps] = g.stats[a:b].T                    # counts written by the kernel
+        sums[5, steps] = g.losses[a:b]
     return sums
 
 
@@ -262,7 +266,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
             while i < stop:
                 gi = group_of[i]
                 g = groups[gi]
-                kernel.bind(g.block.inputs, g.block.targets, g.block.mask, g.probs)
+                kernel.bind(g.block.inputs, g.block.targets, g.block.mask, g.probs, g.stats)
                 j = i + 1
                 if not use_dropout:
                     while j < stop and group_of[j] == gi:
@@ -292,7 +296,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
                 g.losses[k_of[j]] = loss
             if state.first_loss_per_symbol is None and losses:
                 g = groups[group_of[start]]
-                state.first_loss_per_symbol = losses[0] * B / max(float(g.symbols[k_of[start]]), 1.0)
+                state.first_loss_per_symbol = losses[0] * B / max(float(g.stats[k_of[start], 0]), 1.0)
             state.step += len(losses)
             session_seqs += (i - start) * B
             state.seconds += time.monotonic() - t0

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models import _lstm, _lstm_ref, _rnn, _rnn_ref, _updates, _updates_ref
+from models._metrics import batch_metric_sums, correct_positions
 from seq_helpers import lstm_shapes, random_block, random_params, rnn_shapes
 
 TOL = 1e-10
@@ -125,12 +126,13 @@ def test_model_kernels(kind, head, T, B, I, H, O, bias):
     x_keep = (rng.random((T * (B + 2), I)) < 0.8) / 0.8
     h_keep = (rng.random((T * (B + 2), H)) < 0.8) / 0.8
     kernels = {}
+    stats = {"cy": np.zeros((n, 4)), "np": np.zeros((n, 4))}
     for name, ps, mod in (("cy", ps_c, _rnn if kind == "rnn" else _lstm),
                           ("np", ps_n, _rnn_ref if kind == "rnn" else _lstm_ref)):
         extra = {"activation": "tanh"} if kind == "rnn" else {}
         cls = mod.RNNKernel if kind == "rnn" else mod.LSTMKernel
         k = cls(ps.values, ps.grads, head=head, batch_size=B + 2, max_length=T, **extra)
-        k.bind(inputs, targets, mask, probs[name])
+        k.bind(inputs, targets, mask, probs[name], stats[name])
         k.set_dropout(x_keep, h_keep)
         kernels[name] = (k, ps)
     for dropout in (False, True):
@@ -139,6 +141,11 @@ def test_model_kernels(kind, head, T, B, I, H, O, bias):
             assert abs(losses["cy"] - losses["np"]) <= TOL * max(1.0, abs(losses["np"]))
             close(kernels["cy"][1].grad, kernels["np"][1].grad)
             close(probs["cy"][j], probs["np"][j])
+            # the kernels' accuracy counts are those of the metrics module on their probabilities
+            sums = batch_metric_sums(correct_positions(head, probs["cy"][j:j + 1], targets[j:j + 1]), mask[j:j + 1])
+            expected = [sums[f][0] for f in ("n_symbols", "correct_symbols", "correct_sequences", "fine_sum")]
+            np.testing.assert_allclose(stats["cy"][j], expected, rtol=1e-12)
+            np.testing.assert_allclose(stats["np"][j], expected, rtol=1e-12)
     for name, (k, _) in kernels.items():
         probs[name][:] = 0
         losses = [k.forward(j) for j in range(n)]
