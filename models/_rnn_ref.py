@@ -28,7 +28,6 @@ import math
 import numpy as np
 
 from ._heads_ref import head_loss_and_grad
-from ._metrics import batch_metric_sums, correct_positions
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -162,9 +161,13 @@ class SequenceKernelBase:
         self.inputs = self.targets = self.mask = self.probs = self.stats = None
         self.x_keep = self.h_keep = None
 
+    #: The Cython kernels count right symbols into ``stats`` as they go; this reference
+    #: does not (it would cost a dozen numpy calls per batch), so the training loop
+    #: derives the counts from ``probs`` in one vectorised pass per block instead.
+    fills_stats = False
+
     def bind(self, inputs, targets, mask, probs, stats=None):
-        """Bind a block; ``stats`` (n, 4), when given, receives each batch's accuracy counts
-        (target symbols, symbols right, sequences right, sum of fine accuracies)."""
+        """Bind a block (``stats`` is accepted for the Cython kernels' signature and left alone)."""
         self.inputs, self.targets, self.mask, self.probs, self.stats = inputs, targets, mask, probs, stats
 
     def set_dropout(self, x_keep, h_keep):
@@ -198,11 +201,6 @@ class SequenceKernelBase:
         loss, probs, dlogits = head_loss_and_grad(self.head, logits, targets,
                                                   self.mask[k].reshape(T * B), 1.0 / B, want_grad)
         self.probs[k] = probs.reshape(self.probs[k].shape)
-        if self.stats is not None:
-            correct = correct_positions(self.head, self.probs[k], self.targets[k])
-            sums = batch_metric_sums(correct[None], self.mask[k][None])
-            self.stats[k] = [sums["n_symbols"][0], sums["correct_symbols"][0], sums["correct_sequences"][0],
-                             sums["fine_sum"][0]]
         return loss, dlogits
 
     def _output_backward(self, H_out, dlogits, T, B):

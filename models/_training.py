@@ -39,7 +39,7 @@ import numpy as np
 from ._curriculum import Curriculum
 from ._dropout import dropout_mask
 from ._errors import TrainingDivergedError
-from ._metrics import Metrics
+from ._metrics import Metrics, batch_metric_sums, correct_positions
 
 __all__ = ["TrainState", "Progress", "run_training", "block_steps_for"]
 
@@ -185,14 +185,21 @@ def _deferred_sigint():
 _SUM_NAMES = ("n_sequences", "n_symbols", "correct_symbols", "correct_sequences", "fine_sum", "loss_sum")
 
 
-def _step_metric_sums(head: str, groups: list[_Group], block_steps: int, lo: int, hi: int) -> np.ndarray:
+def _step_metric_sums(head: str, groups: list[_Group], block_steps: int, lo: int, hi: int,
+                      kernel_counts: bool = True) -> np.ndarray:
     """Metric sums (rows named by _SUM_NAMES) of each block position, shape (6, block_steps),
-    for the positions [lo, hi) (from the counts the kernel wrote), zero elsewhere."""
+    for the positions [lo, hi) (from the counts the kernel wrote, or derived here from the
+    probabilities when it does not count), zero elsewhere."""
     sums = np.zeros((len(_SUM_NAMES), block_steps))
     for g in groups:
         a, b = np.searchsorted(g.steps, [lo, hi])            # g.steps is sorted
         if a == b:
             continue
+        if not kernel_counts:                                # derive the counts from probs
+            counts = batch_metric_sums(correct_positions(head, g.probs[a:b], g.block.targets[a:b]),
+                                       g.block.mask[a:b])
+            for row, name in enumerate(("n_symbols", "correct_symbols", "correct_sequences", "fine_sum")):
+                g.stats[a:b, row] = counts[name]
         steps = g.steps[a:b]
         sums[0, steps] = g.block.inputs.shape[2]             # sequences per batch
         sums[1:5, steps] = g.stats[a:b].T                    # counts written by the kernel
@@ -236,6 +243,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
         kernel.set_dropout(x_keep, h_keep)
     use_dropout = dropout > 0
     run_steps = kernel.run_steps
+    kernel_counts = getattr(kernel, "fills_stats", True)
     opt_kernel = optimizer.kernel
     isfinite = math.isfinite
     last_save = time.monotonic()
@@ -296,7 +304,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
                 g.losses[k_of[j]] = loss
             if state.first_loss_per_symbol is None and losses:
                 g = groups[group_of[start]]
-                state.first_loss_per_symbol = losses[0] * B / max(float(g.stats[k_of[start], 0]), 1.0)
+                state.first_loss_per_symbol = losses[0] * B / max(float(g.block.mask[k_of[start]].sum()), 1.0)
             state.step += len(losses)
             session_seqs += (i - start) * B
             state.seconds += time.monotonic() - t0
@@ -305,7 +313,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
             # record (and of the block, for the curriculum) cut by a stop are kept in
             # state.partial / state.block_partial so that a resumed run completes them.
             log_steps = state.log_steps
-            sums = _step_metric_sums(head, groups, block_steps, start, i)
+            sums = _step_metric_sums(head, groups, block_steps, start, i, kernel_counts)
             block_done = Metrics.from_dict(state.block_partial) if state.block_partial else Metrics()
             block_done = block_done.merge(_range_metrics(sums, start, i))
             chunk_lo = (start // log_steps) * log_steps
