@@ -3,7 +3,8 @@
  *
  * Each kernel is compiled twice from one always-inline body: for the baseline x86-64
  * instruction set (SSE2) and for AVX2+FMA, and the AVX2 version is chosen at run time
- * when the processor has it (__builtin_cpu_supports). Other compilers and processors
+ * when the processor has it (__builtin_cpu_supports; WORDSTACK_SIMD=sse2 in the
+ * environment forces the portable version, for tests). Other compilers and processors
  * get the portable version. Nothing here depends on compiler flags given to setup.py.
  *
  * ws_exp: exp(x) by Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, a degree-13
@@ -18,6 +19,7 @@
 #define WORDSTACK_MODELS_SIMD_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
@@ -201,8 +203,10 @@ static int ws_avx2_state = -1;   /* -1 unknown; set once (a benign race: every t
 static inline int ws_have_avx2(void) {
 #if WS_DISPATCH
     if (ws_avx2_state < 0) {
+        const char *force = getenv("WORDSTACK_SIMD");      /* "sse2": test the portable path */
         __builtin_cpu_init();
-        ws_avx2_state = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        ws_avx2_state = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                        && !(force != NULL && strcmp(force, "sse2") == 0);
     }
     return ws_avx2_state;
 #else

@@ -238,3 +238,22 @@ def test_kernel_shape_checks():
         _rnn.RNNKernel(ps.values, ps.grads, activation="relu", head="softmax", batch_size=2, max_length=5)
     with pytest.raises(ValueError, match="must have shape"):
         _rnn.rnn_forward(np.zeros((3, 2, 2)), ps["W_xh"], ps["W_hh"], None, "tanh", np.zeros((3, 2, 4)))
+
+
+def test_portable_simd_path_matches_the_reference():
+    """The SSE2 build of the small kernels (what processors without AVX2 run) agrees with
+    numpy too: rerun a slice of the parity tests with WORDSTACK_SIMD=sse2."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import models; assert models.load_kernels('rnn', 'cython').simd_level() == 0; "
+            "import test_kernel_parity as t; "
+            "[t.test_model_kernels(k, h, *shape, True) for k in ('rnn', 'lstm') for h in ('softmax', 'sigmoid') "
+            "for shape in ((5, 3, 4, 6, 3), (8, 1, 2, 16, 1))]; print('ok')")
+    env = {**os.environ, "WORDSTACK_SIMD": "sse2"}
+    here = Path(__file__).parent
+    result = subprocess.run([sys.executable, "-c", code], cwd=here, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
