@@ -12,6 +12,7 @@ import click
 
 from . import __version__
 from ._common import WordstackGroup
+from ._vectors_cli import COMMANDS as VECTOR_COMMANDS
 from ._words import COMMANDS as WORD_COMMANDS
 
 
@@ -37,7 +38,7 @@ def cli(verbose: int) -> None:
         logging.getLogger("gensim").setLevel(logging.ERROR)
 
 
-for _command in WORD_COMMANDS:
+for _command in WORD_COMMANDS + VECTOR_COMMANDS:
     cli.add_command(_command)
 
 
