@@ -222,9 +222,14 @@ def _repel(anchor: np.ndarray, size: np.ndarray, bounds: tuple[float, float, flo
     """
     n = len(anchor)
     half = size / 2 + pad                                   # (N, 2)
-    pos = anchor + np.column_stack([half[:, 0] + 2, np.zeros(n)])  # start right of the point
+    home = anchor + np.column_stack([half[:, 0] + 2, np.zeros(n)])  # just right of the point
+    pos = home.copy()
     point_r = 4.0
-    for _ in range(iterations):
+    # tie-break for labels at exactly the same coordinate: the later one moves up/right
+    order_sign = np.sign(np.arange(n)[:, None] - np.arange(n)[None, :]).astype(float)   # (N, N)
+    order_sign[order_sign == 0] = 1.0
+    x0, y0, x1, y1 = bounds
+    for it in range(iterations):
         delta = pos[:, None, :] - pos[None, :, :]           # (N, N, 2)
         overlap = half[:, None, :] + half[None, :, :] - np.abs(delta)   # (N, N, 2)
         hit = (overlap[..., 0] > 0) & (overlap[..., 1] > 0)
@@ -233,15 +238,13 @@ def _repel(anchor: np.ndarray, size: np.ndarray, bounds: tuple[float, float, flo
         if hit.any():
             axis_x = overlap[..., 0] < overlap[..., 1]       # push along the axis of least overlap
             sign = np.sign(delta)
-            sign[sign == 0] = 1.0
-            push_x = np.where(hit & axis_x, overlap[..., 0] * sign[..., 0], 0.0) / 2
-            push_y = np.where(hit & ~axis_x, overlap[..., 1] * sign[..., 1], 0.0) / 2
-            move[:, 0] += push_x.sum(axis=1)
-            move[:, 1] += push_y.sum(axis=1)
-        # labels off the points
+            sign = np.where(sign == 0, order_sign[..., None], sign)
+            move[:, 0] += np.where(hit & axis_x, overlap[..., 0] * sign[..., 0], 0.0).sum(axis=1) / 2
+            move[:, 1] += np.where(hit & ~axis_x, overlap[..., 1] * sign[..., 1], 0.0).sum(axis=1) / 2
+        # labels off the points (only while there is room to settle: the first 2/3 of the iterations)
         dp = pos[:, None, :] - anchor[None, :, :]            # (N, N, 2)
         over_p = half[:, None, :] + point_r - np.abs(dp)
-        hit_p = (over_p[..., 0] > 0) & (over_p[..., 1] > 0)
+        hit_p = (over_p[..., 0] > 0) & (over_p[..., 1] > 0) & (it < 2 * iterations // 3)
         if hit_p.any():
             axis_x = over_p[..., 0] < over_p[..., 1]
             sign = np.sign(dp)
@@ -250,10 +253,10 @@ def _repel(anchor: np.ndarray, size: np.ndarray, bounds: tuple[float, float, flo
             move[:, 1] += np.where(hit_p & ~axis_x, over_p[..., 1] * sign[..., 1], 0.0).sum(axis=1) * 0.5
         if not hit.any() and not hit_p.any():
             break
-        # a weak spring back toward the own point
-        move += (anchor - pos) * 0.02
+        # a weak spring back toward the home spot beside the own point, for labels that collide with nothing
+        free = ~hit.any(axis=1) & ~hit_p.any(axis=1)
+        move[free] += (home[free] - pos[free]) * 0.05
         pos += np.clip(move, -20, 20)
-        x0, y0, x1, y1 = bounds
         pos[:, 0] = np.clip(pos[:, 0], x0 + half[:, 0], x1 - half[:, 0])
         pos[:, 1] = np.clip(pos[:, 1], y0 + half[:, 1], y1 - half[:, 1])
     return pos
