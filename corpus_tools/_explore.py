@@ -204,7 +204,7 @@ def map_words(vectors: Vectors, words: Sequence[str] | None = None, *, top: int 
 
 
 def _repel(anchor: np.ndarray, size: np.ndarray, bounds: tuple[float, float, float, float],
-           iterations: int = 300, pad: float = 2.0) -> np.ndarray:
+           iterations: int = 2000, pad: float = 2.0) -> np.ndarray:
     """Label centres (pixels) that do not overlap each other or the points.
 
     Parameters

@@ -72,7 +72,7 @@ def test_repel_removes_overlaps_from_a_pile_up():
     rng = np.random.default_rng(1)
     anchor = rng.uniform(400, 440, size=(60, 2))        # 60 points within 40 px
     size = np.tile([40.0, 10.0], (60, 1))
-    pos = _repel(anchor, size, (0, 0, 1000, 800), iterations=600)
+    pos = _repel(anchor, size, (0, 0, 1000, 800))
     half = size / 2
     over = (half[:, None] + half[None] - np.abs(pos[:, None] - pos[None])).min(axis=-1)
     np.fill_diagonal(over, -1)
