@@ -107,7 +107,7 @@ def interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
     """
     import corpus_tools as ct
 
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     tty = stdin.isatty()
     if tty:
         try:
