@@ -220,8 +220,8 @@ def test_export_import_round_trip_then_query(trained, tmp_path):
         assert (d["vocab_size"], d["vector_size"], d["format"]) == (len(v), 24, fmt)
         d = json.loads(run("import", out, "--out", tmp_path / f"m-{fmt}", "--json").stdout)
         assert (d["vocab_size"], d["vector_size"], d["header"]) == (len(v), 24, True)
-        a = json.loads(run("similar", "romeo", "-m", trained, "--json").stdout)["results"][0]["neighbors"]
-        b = json.loads(run("similar", "romeo", "-m", tmp_path / f"m-{fmt}", "--json").stdout)["results"][0]
+        a = json.loads(run("similar", "king", "-m", trained, "--json").stdout)["results"][0]["neighbors"]
+        b = json.loads(run("similar", "king", "-m", tmp_path / f"m-{fmt}", "--json").stdout)["results"][0]
         assert [n["word"] for n in b["neighbors"]] == [n["word"] for n in a]
         assert b["label"] == f"m-{fmt} (24d)"
 
@@ -264,7 +264,7 @@ def test_commands_on_the_default_model_load_no_pickle(trained, tmp_path, monkeyp
     assert [p["word"] for p in d["points"]] == v.words[30:50]
     d = json.loads(run("clusters", "-k", 4, "--top", 200, "--json").stdout)
     assert sum(c["size"] for c in d["clusters"]) == 200
-    res = run("similar", "--json", input="romeo\n")
+    res = run("similar", "--json", input="king\n")
     assert json.loads(res.stdout)["results"][0]["model"] == str(default)
     res = run("export", "--format", "word2vec-txt", "--out", tmp_path / "d.txt")
     assert (tmp_path / "d.txt").read_text(encoding="utf-8").split("\n", 1)[0] == f"{len(v)} 24"
