@@ -263,8 +263,9 @@ def _repel(anchor: np.ndarray, size: np.ndarray, bounds: tuple[float, float, flo
 
 
 def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = None,
-             groups: Sequence[int] | None = None, labels: Sequence[bool] | None = None,
-             size: tuple[float, float] = (11.0, 8.5), dpi: int = 100, fontsize: float = 8.0) -> Path:
+             groups: Sequence[int] | None = None, group_names: dict[int, str] | None = None,
+             labels: Sequence[bool] | None = None, size: tuple[float, float] = (11.0, 8.5), dpi: int = 100,
+             fontsize: float = 8.0) -> Path:
     """Draw a :class:`WordMap` as a labelled scatter plot and save it as PNG (atomically).
 
     Parameters
@@ -275,6 +276,8 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
     title : str, optional
     groups : sequence of int, optional
         A group (cluster) number per word: points are coloured by group.
+    group_names : dict, optional
+        Legend text per group number (shown right of the map).
     labels : sequence of bool, optional
         Which words get a label (default: all).
     size : (width, height) in inches
@@ -319,6 +322,13 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
         ax.set_xticks([])
         ax.set_yticks([])
     ax.tick_params(labelsize=8)
+    if groups is not None and group_names:
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", linestyle="", markersize=5, color=cmap(int(g) % 20),
+                          label=f"{g}: {name}") for g, name in group_names.items()]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+                  handletextpad=0.3, borderaxespad=0.0)
     fig.tight_layout()
     canvas.draw()
     renderer = canvas.get_renderer()
@@ -334,13 +344,16 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
         anchor = ax.transData.transform(coords[idx])                       # (L, 2) pixels
         bbox = ax.get_window_extent(renderer)
         pos = _repel(anchor, sizes, (bbox.x0, bbox.y0, bbox.x1, bbox.y1))
-        data_pos = ax.transData.inverted().transform(pos)
-        for t, (x, y), a, p, s in zip(texts, data_pos, anchor, pos, sizes):
-            t.set_position((x, y))
-            if np.hypot(*(p - a)) > 0.5 * s[0] + 12:
-                ax.annotate("", xy=ax.transData.inverted().transform(a), xytext=(x, y),
-                            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5,
-                                        "shrinkA": 4, "shrinkB": 2}, zorder=2)
+        to_data = ax.transData.inverted()
+        home = anchor + np.column_stack([sizes[:, 0] / 2 + 4, np.zeros(len(idx))])
+        # a label pushed away from its spot beside the point gets a leader line to the box's nearest edge
+        edge = np.clip(anchor, pos - sizes / 2, pos + sizes / 2)                    # (L, 2) pixels
+        moved = np.hypot(*(pos - home).T) > 5
+        for t, xy, a, e, m in zip(texts, to_data.transform(pos), anchor, edge, moved):
+            t.set_position(tuple(xy))
+            if m:
+                (ax_, ay_), (ex, ey) = to_data.transform(np.array([a, e]))
+                ax.plot([ax_, ex], [ay_, ey], color="0.55", lw=0.5, zorder=2)
     out = Path(out).expanduser()
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
@@ -459,8 +472,9 @@ def plot_clusters(vectors: Vectors, clustering: Clustering, out: str | os.PathLi
     wm = map_words(vectors, clustering.words, method=method, seed=clustering.seed)
     labelled = {w for c in clustering.clusters for w in c.words[:per_cluster]}
     name = {"pca": "PCA", "tsne": "t-SNE"}[method]
-    return plot_map(wm, out, groups=clustering.labels, labels=[w in labelled for w in wm.words],
-                    title=title or f"{len(clustering.clusters)} KMeans clusters of {len(wm.words)} words "
+    names = {c.id: ", ".join(c.words[:3]) for c in clustering.clusters}
+    return plot_map(wm, out, groups=clustering.labels, group_names=names, size=(13.0, 8.5),
+                    labels=[w in labelled for w in wm.words], title=title or f"{len(clustering.clusters)} KMeans clusters of {len(wm.words)} words "
                                    f"({name}); labels: the words nearest each centroid")
 
 
