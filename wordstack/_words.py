@@ -179,10 +179,14 @@ def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bo
             payload.append(r)
         echo_json({"query": query, "results": payload})
         return answered
-    if len(results) == 1 and "error" in results[0]:
+    if not answered:
         return False
-    cols = [(r["label"], r.get("neighbors", r.get("error", ""))) for r in results]
+    # a model that lacks a word says so in its column; the full message (with suggestions) follows the table
+    cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}") for r in results]
     click.echo(_neighbors_table(query, cols, n))
+    for r in results:
+        if "error" in r:
+            click.echo(f"  {r['error']}")
     return answered
 
 

@@ -104,6 +104,15 @@ def test_unknown_word_has_suggestions_in_error_and_json(tiny):
     assert (entry["unknown"], entry["suggestions"]) == ("kingz", ["king", "kings"])
 
 
+def test_side_by_side_when_one_model_lacks_the_word(tiny, trained):
+    res = run("similar", "café", "-m", tiny, "-m", trained, "-n", 2)
+    lines = res.stdout.splitlines()
+    assert lines[0] == "café"
+    assert lines[2].startswith(f"   1. {oracle(tiny, ['café'], topn=1)[0][0]}")
+    assert lines[2].rstrip().endswith("unknown word 'café'")
+    assert lines[-1].startswith("  'café' is not in the vocabulary of model model (24d, 2 epochs)")
+
+
 def test_phrase_query_on_a_model_trained_with_phrases(trained):
     v = ct.load_vectors(trained)
     phrase = next(w for w in v.words[:300] if w.count("_") == 1)
@@ -224,6 +233,13 @@ def test_export_import_round_trip_then_query(trained, tmp_path):
         b = json.loads(run("similar", "king", "-m", tmp_path / f"m-{fmt}", "--json").stdout)["results"][0]
         assert [n["word"] for n in b["neighbors"]] == [n["word"] for n in a]
         assert b["label"] == f"m-{fmt} (24d)"
+    # the imported model evaluates and maps like the original
+    ev_a = json.loads(run("evaluate", trained, "--restrict-vocab", 2000, "--json").stdout)
+    ev_b = json.loads(run("evaluate", tmp_path / "m-word2vec-bin", "--restrict-vocab", 2000, "--json").stdout)
+    assert ev_b["pairs"][0]["spearman"] == pytest.approx(ev_a["pairs"][0]["spearman"], abs=1e-6)
+    assert ev_b["analogies"][0]["total"] == ev_a["analogies"][0]["total"]
+    d = json.loads(run("map", tmp_path / "m-word2vec-bin", "--top", 10, "--json").stdout)
+    assert [p["word"] for p in d["points"]] == ct.load_vectors(trained).words[:10]
 
 
 def test_import_errors_and_export_rejects_spaces(tmp_path):
