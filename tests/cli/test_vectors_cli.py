@@ -284,3 +284,16 @@ def test_commands_on_the_default_model_load_no_pickle(trained, tmp_path, monkeyp
     assert json.loads(res.stdout)["results"][0]["model"] == str(default)
     res = run("export", "--format", "word2vec-txt", "--out", tmp_path / "d.txt")
     assert (tmp_path / "d.txt").read_text(encoding="utf-8").split("\n", 1)[0] == f"{len(v)} 24"
+
+
+@pytest.mark.slow
+def test_default_model_is_trained_on_first_use(tmp_path, monkeypatch):
+    """The real default model (256d, 10 epochs on the whole shipped corpus; minutes)."""
+    monkeypatch.setenv("WORDSTACK_HOME", str(tmp_path / "home"))
+    d = json.loads(run("evaluate", "--json").stdout)
+    default = tmp_path / "home" / "models" / "shakespeare-256d"
+    assert d["model"] == str(default) and d["label"] == "shakespeare-256d (256d, 10 epochs)"
+    google = d["analogies"][0]["total"]
+    assert google["evaluated"] > 1000 and google["accuracy"] > 0.02
+    d = json.loads(run("analogy", "man", "king", "woman", "--json", "-n", 10).stdout)
+    assert_neighbors(d["results"][0]["neighbors"], oracle(default, ["king", "woman"], ["man"], topn=10))

@@ -45,7 +45,6 @@ def test_text_precision_rounds_to_significant_digits(model_dir, tmp_path):
     word, *nums = lines[2].split(" ")
     assert word == "king"
     assert nums == [f"{x:.3g}" for x in (vectors[1].astype(np.float64))]
-    vec_lines = None
     ct.export_vectors(src, tmp_path / "v.vec", format="vec", precision=3)
     vec_lines = (tmp_path / "v.vec").read_text(encoding="utf-8").splitlines()
     assert vec_lines[2] == lines[2] + " "  # fastText ends every number with a space
