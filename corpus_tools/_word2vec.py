@@ -79,10 +79,11 @@ class Word2VecParams:
 
     Notes
     -----
-    Full reproducibility (bit-identical vectors from the same corpus) needs
-    ``workers=1`` and a fixed ``PYTHONHASHSEED``: gensim seeds each word's
-    initial vector from Python's string hash, and several threads interleave
-    their updates in an order the operating system chooses.
+    Full reproducibility (bit-identical vectors from the same corpus and
+    ``seed``) needs ``workers=1``: gensim (4.x) draws the initial vectors and
+    its sampling from ``seed``, but several threads interleave their updates
+    in an order the operating system chooses. The same gensim and numpy
+    versions are assumed.
     """
 
     vector_size: int = 256

@@ -238,17 +238,19 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
 @click.command()
 @click.argument("corpus", type=click.Path())
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Model folder to write.")
-@click.option("--dim", "vector_size", type=int, default=256, show_default=True, help="Vector dimensions.")
-@click.option("--epochs", type=int, default=10, show_default=True)
-@click.option("--window", type=int, default=5, show_default=True)
-@click.option("--min-count", type=int, default=5, show_default=True, help="Ignore rarer words.")
+@click.option("--dim", "vector_size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Vector dimensions.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--window", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True, help="Ignore rarer words.")
 @click.option("--sg/--cbow", default=True, show_default=True, help="Skip-gram or CBOW.")
-@click.option("--negative", type=int, default=5, show_default=True, help="Negative samples (0: off).")
+@click.option("--negative", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Negative samples (0: off).")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax.")
 @click.option("--sample", type=float, default=1e-3, show_default=True, help="Down-sampling of frequent words.")
 @click.option("--alpha", type=float, default=0.025, show_default=True, help="Initial learning rate.")
 @click.option("--min-alpha", type=float, default=0.0001, show_default=True, help="Final learning rate.")
-@click.option("--workers", type=int, default=None, help="Training threads (default: all cores).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Training threads (default: all cores).")
 @click.option("--seed", type=int, default=1, show_default=True)
 @json_option
 @example("wordstack train corpus/ --out models/big --dim 256 --epochs 10\n"
