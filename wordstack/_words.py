@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ._common import echo_json, example, json_option, progress_bar, warn
+from ._common import configure_logging, echo_json, example, json_option, progress_bar, warn
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
@@ -98,6 +98,7 @@ def _resolve_models(models: tuple[str, ...]) -> list[str]:
     default = ct.default_model_dir()
     if (default / "meta.json").exists():
         return [str(default)]
+    configure_logging()
     click.echo(f"No default model yet: training one on the shipped Shakespeare corpus into {default} "
                "(once; about a minute).", err=True)
     return [str(_ensure_default("shakespeare-256d"))]
@@ -218,6 +219,7 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
     """
     import corpus_tools as ct
 
+    configure_logging()
     settings = ct.TokenizerSettings(
         lowercase=not keep_case,
         join_apostrophes=not split_apostrophes,
@@ -264,6 +266,7 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
     """
     import corpus_tools as ct
 
+    configure_logging()
     params = ct.Word2VecParams(vector_size=vector_size, epochs=epochs, window=window, min_count=min_count,
                                sg=int(sg), negative=negative, hs=int(hs), sample=sample, alpha=alpha,
                                min_alpha=min_alpha, workers=workers, seed=seed)
@@ -332,6 +335,7 @@ def demo(queries, topn, retrain):
     """
     import corpus_tools as ct
 
+    configure_logging()
     dirs = [_ensure_default(name, retrain=retrain) for name in ct.DEFAULT_CONFIGS]
     vectors_list = [ct.load_vectors(d) for d in dirs]
     click.echo("")

@@ -201,3 +201,20 @@ def test_demo_runs_end_to_end(runner, monkeypatch):
     assert "not in the vocabulary" in out
     again = runner.invoke(cli, ["demo", "-q", "king"])
     assert again.exit_code == 0 and "training" not in again.stderr.lower()
+
+
+def test_query_path_imports_no_heavy_libraries(small_model):
+    """`wordstack --help` and `similar` must not pay for gensim, NLTK or scikit-learn."""
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from wordstack.cli import cli\n"
+        "r = CliRunner().invoke(cli, ['--help'])\n"
+        "assert r.exit_code == 0\n"
+        f"r = CliRunner().invoke(cli, ['similar', 'romeo', '-m', {str(small_model)!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in ('gensim', 'nltk', 'sklearn', 'matplotlib', 'scipy', 'tqdm', 'logging')"
+        " if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
