@@ -218,3 +218,14 @@ def test_query_path_imports_no_heavy_libraries(small_model):
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_demo_rebuilds_a_damaged_cached_corpus(runner, monkeypatch):
+    monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-64d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
+    monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-256d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
+    ct.default_corpus_dir().mkdir(parents=True)
+    (ct.default_corpus_dir() / "manifest.json").write_text("{broken")
+    result = runner.invoke(cli, ["demo", "-q", "king"])
+    assert result.exit_code == 0, result.output
+    assert "Ingesting the shipped Shakespeare corpus" in result.stderr
+    assert result.stderr.count("Training shakespeare-") == 2
