@@ -8,10 +8,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator
+
+# tempfile and shutil are imported inside the writers: the query path only needs
+# recover_dir, and must start fast.
 
 
 @contextlib.contextmanager
@@ -21,6 +22,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     On an exception (including KeyboardInterrupt) the temporary file is removed and
     ``target`` is left untouched.
     """
+    import tempfile
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -52,6 +55,9 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     If the process dies between the two renames, the previous folder is left as
     ``.<name>.old-*`` beside ``target`` and :func:`recover_dir` puts it back.
     """
+    import shutil
+    import tempfile
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))

@@ -14,7 +14,6 @@ words; each cluster is listed by the words nearest its (normalised) centroid.
 """
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,6 @@ import numpy as np
 
 from ._atomic import atomic_path
 from ._vectors import Vectors
-
-logger = logging.getLogger(__name__)
 
 METHODS = ("pca", "tsne")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ._common import echo_json, example, json_option, progress_bar, warn
+from ._common import configure_logging, echo_json, example, json_option, progress_bar, warn
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
@@ -98,6 +98,7 @@ def _resolve_models(models: tuple[str, ...]) -> list[str]:
     default = ct.default_model_dir()
     if (default / "meta.json").exists():
         return [str(default)]
+    configure_logging()
     click.echo(f"No default model yet: training one on the shipped Shakespeare corpus into {default} "
                "(once; about a minute).", err=True)
     return [str(_ensure_default("shakespeare-256d"))]
@@ -179,7 +180,7 @@ def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bo
             payload.append(r)
         echo_json({"query": query, "results": payload})
         return answered
-    if not answered:
+    if len(results) == 1 and not answered:
         return False
     # a model that lacks a word says so in its column; the full message (with suggestions) follows the table
     cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}") for r in results]
@@ -222,6 +223,7 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
     """
     import corpus_tools as ct
 
+    configure_logging()
     settings = ct.TokenizerSettings(
         lowercase=not keep_case,
         join_apostrophes=not split_apostrophes,
@@ -242,17 +244,19 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
 @click.command()
 @click.argument("corpus", type=click.Path())
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Model folder to write.")
-@click.option("--dim", "vector_size", type=int, default=256, show_default=True, help="Vector dimensions.")
-@click.option("--epochs", type=int, default=10, show_default=True)
-@click.option("--window", type=int, default=5, show_default=True)
-@click.option("--min-count", type=int, default=5, show_default=True, help="Ignore rarer words.")
+@click.option("--dim", "vector_size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Vector dimensions.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--window", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True, help="Ignore rarer words.")
 @click.option("--sg/--cbow", default=True, show_default=True, help="Skip-gram or CBOW.")
-@click.option("--negative", type=int, default=5, show_default=True, help="Negative samples (0: off).")
+@click.option("--negative", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Negative samples (0: off).")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax.")
 @click.option("--sample", type=float, default=1e-3, show_default=True, help="Down-sampling of frequent words.")
 @click.option("--alpha", type=float, default=0.025, show_default=True, help="Initial learning rate.")
 @click.option("--min-alpha", type=float, default=0.0001, show_default=True, help="Final learning rate.")
-@click.option("--workers", type=int, default=None, help="Training threads (default: all cores).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Training threads (default: all cores).")
 @click.option("--seed", type=int, default=1, show_default=True)
 @json_option
 @example("wordstack train corpus/ --out models/big --dim 256 --epochs 10\n"
@@ -266,6 +270,7 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
     """
     import corpus_tools as ct
 
+    configure_logging()
     params = ct.Word2VecParams(vector_size=vector_size, epochs=epochs, window=window, min_count=min_count,
                                sg=int(sg), negative=negative, hs=int(hs), sample=sample, alpha=alpha,
                                min_alpha=min_alpha, workers=workers, seed=seed)
@@ -344,6 +349,7 @@ def demo(queries, topn, retrain):
     """
     import corpus_tools as ct
 
+    configure_logging()
     dirs = [_ensure_default(name, retrain=retrain) for name in ct.DEFAULT_CONFIGS]
     vectors_list = [ct.load_vectors(d) for d in dirs]
     click.echo("")
