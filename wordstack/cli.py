@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from ._common import WordstackGroup, configure_logging
+from ._vectors_cli import COMMANDS as VECTOR_COMMANDS
 from ._words import COMMANDS as WORD_COMMANDS
 
 
@@ -33,7 +34,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
         configure_logging(verbose)
 
 
-for _command in WORD_COMMANDS:
+for _command in WORD_COMMANDS + VECTOR_COMMANDS:
     cli.add_command(_command)
 
 

@@ -174,9 +174,10 @@ def test_train_ctrl_c_is_clean(runner, shakespeare_corpus, small_model, tmp_path
     assert ct.load_vectors(target).vector_size == 32  # the previous model survived
 
 
-def test_similar_requires_a_word(runner, small_model):
-    result = runner.invoke(cli, ["similar", "-m", str(small_model)])
-    assert result.exit_code == 2 and "give at least one word" in result.stderr
+def test_similar_without_words_reads_queries_from_stdin(runner, small_model):
+    # issue 3: no WORDS means interactive mode; empty input ends it at once (more in test_vectors_cli.py)
+    result = runner.invoke(cli, ["similar", "-m", str(small_model)], input="")
+    assert result.exit_code == 0 and result.stdout == ""
 
 
 def test_default_model_lists_juliet_for_romeo(runner, default_model_home, monkeypatch):
