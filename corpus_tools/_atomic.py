@@ -8,10 +8,27 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator
+
+# tempfile and shutil are imported inside the writers: the query path only needs
+# recover_dir, and must start fast.
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(path: Path, directory: bool) -> None:
+    """Give a temporary file or folder the permissions a plain open()/mkdir() would have.
+
+    mkstemp/mkdtemp create them private (0600/0700); the finished file should be
+    readable as the user's umask allows, like any other file they write.
+    """
+    base = 0o777 if directory else 0o666
+    os.chmod(path, base & ~_umask())
 
 
 @contextlib.contextmanager
@@ -21,6 +38,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     On an exception (including KeyboardInterrupt) the temporary file is removed and
     ``target`` is left untouched.
     """
+    import tempfile
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -28,6 +47,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            _publish_mode(tmp_path, directory=False)
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -52,6 +73,9 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     If the process dies between the two renames, the previous folder is left as
     ``.<name>.old-*`` beside ``target`` and :func:`recover_dir` puts it back.
     """
+    import shutil
+    import tempfile
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -60,6 +84,7 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _publish_mode(tmp, directory=True)
     old = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))

@@ -273,7 +273,7 @@ def _text_lines(path: Path, info: BookInfo) -> Iterator[str]:
             text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline=None)
             checked = 0
             for line in text:
-                if encoding in ("cp1252", "latin-1") and checked < 65536:
+                if checked < 65536:
                     checked += len(line)
                     if len(_CONTROL_RE.findall(line)) > max(8, len(line) // 100):
                         raise UnreadableBookError(

@@ -61,7 +61,7 @@ class Vectors:
 
     def __init__(self, words: Sequence[str], unit: np.ndarray, norms: np.ndarray | None = None,
                  counts: np.ndarray | None = None, meta: dict | None = None, path: Path | None = None):
-        unit = np.asarray(unit)
+        unit = np.asanyarray(unit)  # keeps a np.memmap a memmap
         if unit.ndim != 2:
             raise ValueError(f"vectors must be a 2-D array (V, D), got shape {unit.shape}")
         if len(words) != unit.shape[0]:
@@ -291,15 +291,15 @@ class Vectors:
     # ------------------------------------------------------------------ suggestions
 
     def suggest(self, word: str, n: int = 5, max_distance: int | None = None) -> list[str]:
-        """Vocabulary words closest to ``word`` by edit (Levenshtein) distance.
+        """Vocabulary words closest to ``word`` by edit distance (adjacent swaps count 1).
 
         Ties are broken by frequency (most frequent first). Only words within
-        ``max_distance`` edits (default: 1 for words up to 4 letters, else 2,
-        3 from 9 letters) are returned.
+        ``max_distance`` edits (default: 1 for words of one or two letters, 2 up
+        to 8 letters, else 3) are returned.
         """
         q = word.lower()
         if max_distance is None:
-            max_distance = 1 if len(q) <= 4 else 2 if len(q) <= 8 else 3
+            max_distance = 1 if len(q) <= 2 else 2 if len(q) <= 8 else 3
         if not self.words or not q:
             return []
         codes, lengths = self._padded_vocab()
@@ -325,21 +325,28 @@ class Vectors:
 
 
 def _levenshtein_many(q: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Edit distance from ``q`` to each padded word (rows of ``codes``), vectorised over words."""
+    """Edit distance from ``q`` to each padded word (rows of ``codes``), vectorised over words.
+
+    Insertions, deletions, substitutions and transpositions of two adjacent
+    letters each cost 1 (the optimal-string-alignment form of Damerau-Levenshtein:
+    "romoe" is one edit from "romeo").
+    """
     n_words, width = codes.shape
     qc = np.array([ord(ch) for ch in q], dtype=np.int32)
-    # prev[:, j] = distance between q[:i] and word[:j]
+    # prev[:, j] = distance between q[:i-1] and word[:j]; before = the row above that
     prev = np.tile(np.arange(width + 1, dtype=np.int32), (n_words, 1))
+    before = None
     for i in range(1, len(q) + 1):
         cur = np.empty_like(prev)
         cur[:, 0] = i
         sub_cost = (codes != qc[i - 1]).astype(np.int32)
         for j in range(1, width + 1):
-            cur[:, j] = np.minimum(
-                np.minimum(prev[:, j] + 1, cur[:, j - 1] + 1),
-                prev[:, j - 1] + sub_cost[:, j - 1],
-            )
-        prev = cur
+            best = np.minimum(np.minimum(prev[:, j] + 1, cur[:, j - 1] + 1), prev[:, j - 1] + sub_cost[:, j - 1])
+            if before is not None and j > 1:
+                swap = (codes[:, j - 2] == qc[i - 1]) & (codes[:, j - 1] == qc[i - 2])
+                best = np.where(swap, np.minimum(best, before[:, j - 2] + 1), best)
+            cur[:, j] = best
+        before, prev = prev, cur
     return prev[np.arange(n_words), lengths]
 
 

@@ -79,10 +79,11 @@ class Word2VecParams:
 
     Notes
     -----
-    Full reproducibility (bit-identical vectors from the same corpus) needs
-    ``workers=1`` and a fixed ``PYTHONHASHSEED``: gensim seeds each word's
-    initial vector from Python's string hash, and several threads interleave
-    their updates in an order the operating system chooses.
+    Full reproducibility (bit-identical vectors from the same corpus and
+    ``seed``) needs ``workers=1``: gensim (4.x) draws the initial vectors and
+    its sampling from ``seed``, but several threads interleave their updates
+    in an order the operating system chooses. The same gensim and numpy
+    versions are assumed.
     """
 
     vector_size: int = 256
@@ -128,6 +129,10 @@ class Word2VecParams:
         if self.workers is not None:
             return self
         return Word2VecParams(**{**asdict(self), "workers": default_jobs()})
+
+    def gensim_kwargs(self) -> dict:
+        """Keyword arguments for ``gensim.models.Word2Vec`` (the field names are gensim's)."""
+        return asdict(self.resolved())
 
     @classmethod
     def from_dict(cls, d: dict) -> "Word2VecParams":
@@ -235,20 +240,7 @@ def train(
     if corp.tokens == 0:
         raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
     t0 = time.perf_counter()
-    model = Word2Vec(
-        vector_size=params.vector_size,
-        window=params.window,
-        min_count=params.min_count,
-        sg=params.sg,
-        hs=params.hs,
-        negative=params.negative,
-        sample=params.sample,
-        alpha=params.alpha,
-        min_alpha=params.min_alpha,
-        workers=params.workers,
-        seed=params.seed,
-        epochs=params.epochs,
-    )
+    model = Word2Vec(**params.gensim_kwargs())
     corpus_file = str(corp.sentences_file)
     model.build_vocab(corpus_file=corpus_file)
     if len(model.wv) == 0:

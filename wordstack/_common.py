@@ -50,6 +50,25 @@ class WordstackGroup(click.Group):
             raise
 
 
+def configure_logging(verbose: int | None = None) -> None:
+    """Set up logging for a command that runs library code which logs.
+
+    With no ``-v``, library warnings (skipped books...) are left to the commands,
+    which report them themselves; ``-v`` shows INFO, ``-vv`` DEBUG. Called lazily
+    (not for every command) so the query path does not pay for importing logging.
+    """
+    import logging
+
+    if verbose is None:
+        ctx = click.get_current_context(silent=True)
+        verbose = (ctx.find_root().obj or {}).get("verbose", 0) if ctx else 0
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose == 0:
+        logging.getLogger("corpus_tools").setLevel(logging.ERROR)
+        logging.getLogger("gensim").setLevel(logging.ERROR)
+
+
 def json_option(f: Callable) -> Callable:
     """``--json``: machine-readable output on stdout."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ._common import echo_json, example, json_option, progress_bar, warn
+from ._common import configure_logging, echo_json, example, json_option, progress_bar, warn
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
@@ -98,6 +98,7 @@ def _resolve_models(models: tuple[str, ...]) -> list[str]:
     default = ct.default_model_dir()
     if (default / "meta.json").exists():
         return [str(default)]
+    configure_logging()
     click.echo(f"No default model yet: training one on the shipped Shakespeare corpus into {default} "
                "(once; about a minute).", err=True)
     return [str(_ensure_default("shakespeare-256d"))]
@@ -158,7 +159,7 @@ def _query_models(vectors_list, words: list[str], n: int) -> list[dict]:
             "epochs": vecs.meta.get("params", {}).get("epochs"),
         }
         try:
-            entry["neighbors"] = vecs.most_similar(words, topn=n)
+            entry["neighbors"] = vecs.most_similar(ct.query_terms(vecs, words), topn=n)
         except ct.UnknownWordError as exc:
             entry["error"] = str(exc)
             entry["unknown"] = exc.word
@@ -179,10 +180,14 @@ def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bo
             payload.append(r)
         echo_json({"query": query, "results": payload})
         return answered
-    if len(results) == 1 and "error" in results[0]:
+    if len(results) == 1 and not answered:
         return False
-    cols = [(r["label"], r.get("neighbors", r.get("error", ""))) for r in results]
+    # a model that lacks a word says so in its column; the full message (with suggestions) follows the table
+    cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}") for r in results]
     click.echo(_neighbors_table(query, cols, n))
+    for r in results:
+        if "error" in r:
+            click.echo(f"  {r['error']}")
     return answered
 
 
@@ -218,6 +223,7 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
     """
     import corpus_tools as ct
 
+    configure_logging()
     settings = ct.TokenizerSettings(
         lowercase=not keep_case,
         join_apostrophes=not split_apostrophes,
@@ -238,17 +244,19 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
 @click.command()
 @click.argument("corpus", type=click.Path())
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Model folder to write.")
-@click.option("--dim", "vector_size", type=int, default=256, show_default=True, help="Vector dimensions.")
-@click.option("--epochs", type=int, default=10, show_default=True)
-@click.option("--window", type=int, default=5, show_default=True)
-@click.option("--min-count", type=int, default=5, show_default=True, help="Ignore rarer words.")
+@click.option("--dim", "vector_size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Vector dimensions.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--window", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True, help="Ignore rarer words.")
 @click.option("--sg/--cbow", default=True, show_default=True, help="Skip-gram or CBOW.")
-@click.option("--negative", type=int, default=5, show_default=True, help="Negative samples (0: off).")
+@click.option("--negative", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Negative samples (0: off).")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax.")
 @click.option("--sample", type=float, default=1e-3, show_default=True, help="Down-sampling of frequent words.")
 @click.option("--alpha", type=float, default=0.025, show_default=True, help="Initial learning rate.")
 @click.option("--min-alpha", type=float, default=0.0001, show_default=True, help="Final learning rate.")
-@click.option("--workers", type=int, default=None, help="Training threads (default: all cores).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Training threads (default: all cores).")
 @click.option("--seed", type=int, default=1, show_default=True)
 @json_option
 @example("wordstack train corpus/ --out models/big --dim 256 --epochs 10\n"
@@ -262,6 +270,7 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
     """
     import corpus_tools as ct
 
+    configure_logging()
     params = ct.Word2VecParams(vector_size=vector_size, epochs=epochs, window=window, min_count=min_count,
                                sg=int(sg), negative=negative, hs=int(hs), sample=sample, alpha=alpha,
                                min_alpha=min_alpha, workers=workers, seed=seed)
@@ -293,18 +302,28 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
 @json_option
 @example("wordstack similar romeo\n"
          "wordstack similar king queen -n 5\n"
-         "wordstack similar hermione -m models/small -m models/big --json")
+         "wordstack similar \"expecto patronum\"      (a phrase model)\n"
+         "wordstack similar hermione -m models/small -m models/big --json\n"
+         "wordstack similar -m models/small -m models/big    (interactive)")
 def similar(words, models, topn, as_json):
     """Nearest words to WORDS by cosine similarity (several words: their normalised sum).
 
     With several --model options the lists are printed side by side, headed by
-    each model's dimensions and epochs.
+    each model's dimensions and epochs. A quoted phrase ("expecto patronum")
+    finds the model's phrase token (expecto_patronum) when it has one.
+
+    Without WORDS, queries are read line by line from the terminal or stdin
+    (like the word2vec tool's `distance`) until EXIT, an empty line or end of
+    input; with --json each answer is one JSON line.
     """
     import corpus_tools as ct
 
-    if not words:
-        raise click.UsageError("give at least one word, e.g. `wordstack similar romeo`")
     vectors_list = [ct.load_vectors(m) for m in _resolve_models(models)]
+    if not words:
+        from ._vectors_cli import interactive_similar
+
+        interactive_similar(vectors_list, topn, as_json)
+        return
     query = " ".join(words)
     results = _query_models(vectors_list, list(words), topn)
     if not _print_results(query, results, topn, as_json):
@@ -330,6 +349,7 @@ def demo(queries, topn, retrain):
     """
     import corpus_tools as ct
 
+    configure_logging()
     dirs = [_ensure_default(name, retrain=retrain) for name in ct.DEFAULT_CONFIGS]
     vectors_list = [ct.load_vectors(d) for d in dirs]
     click.echo("")

@@ -6,20 +6,20 @@ calls one library function and formats the result. Library errors become
 """
 from __future__ import annotations
 
-import logging
-
 import click
 
 from . import __version__
-from ._common import WordstackGroup
+from ._common import WordstackGroup, configure_logging
 from ._seq import seq as SEQ_GROUP
+from ._vectors_cli import COMMANDS as VECTOR_COMMANDS
 from ._words import COMMANDS as WORD_COMMANDS
 
 
 @click.group(cls=WordstackGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wordstack")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """wordstack: word vectors over your own books, and sequence models with neural memories.
 
     \b
@@ -30,15 +30,12 @@ def cli(verbose: int) -> None:
 
     Set WORDSTACK_HOME to keep models somewhere else than ~/.local/share/wordstack.
     """
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if verbose == 0:
-        # Library warnings (skipped books...) are reported by the commands themselves.
-        logging.getLogger("corpus_tools").setLevel(logging.ERROR)
-        logging.getLogger("gensim").setLevel(logging.ERROR)
+    ctx.obj = {"verbose": verbose}
+    if verbose:
+        configure_logging(verbose)
 
 
-for _command in WORD_COMMANDS:
+for _command in WORD_COMMANDS + VECTOR_COMMANDS:
     cli.add_command(_command)
 cli.add_command(SEQ_GROUP)
 
