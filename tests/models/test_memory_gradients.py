@@ -1,12 +1,14 @@
 """Exact gradients of the memories: central finite differences for every coordinate of
 every input (float64, inputs at least 1e-3 from every kink), both backends, single and
 batched, plus the long paths named in the issue: a late read back to a value pushed
-long before, and a late read back to an early pop through the strengths."""
+long before, and a late read back to an early pop through the strengths; and the
+paper's rule at exact ties (the derivative follows the left argument of max/min)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from models import NeuralStack
 from memory_helpers import (BACKENDS, KINDS, backward, input_names, inputs_away_from_kinks,
                             kink_margin, loss_and_grads, numerical_gradient, relative_error,
                             run)
@@ -108,3 +110,22 @@ def test_deque_pops_at_one_end_reach_reads_at_the_other(backend):
     assert np.abs(grads["values_top"][0]).max() > 1e-2     # top value 0 read at the bottom
     assert abs(grads["pop_top"][1]) > 1e-2                  # an early top pop matters too
     check_all_gradients("deque", backend, inputs, read_weights)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ties_follow_the_left_argument(backend):
+    # T=2, pushes 0.5 and 0.5 (no pops): the read of step 1 takes 0.5 of v1, then
+    # min(s0 = 0.5, room = 0.5) of v0 -- a tie, so the derivative goes to s0 (the push of
+    # step 0) and not to the room (which would charge -v0 to the push of step 1).
+    v = np.array([[1.0, 0.0], [0.0, 1.0]])
+    stack = NeuralStack(width=2, backend=backend)
+    stack.forward(v, [0.5, 0.5], [0.0, 0.0])
+    d_values, d_push, d_pop = stack.backward(np.array([[0.0, 0.0], [2.0, 3.0]]))
+    np.testing.assert_array_equal(d_push, [2.0, 3.0])          # <(2, 3), v0>, <(2, 3), v1>
+    np.testing.assert_array_equal(d_values, [[1.0, 1.5], [1.0, 1.5]])
+    # a pop that empties a cell exactly: max(0, 0.5 - 0.5) is a tie, whose derivative goes
+    # to the left argument 0, so neither that pop nor that push gets gradient through it
+    stack.forward(v, [0.5, 0.3], [0.0, 0.5])
+    d_values, d_push, d_pop = stack.backward(np.array([[0.0, 0.0], [2.0, 3.0]]))
+    np.testing.assert_array_equal(d_push, [0.0, 3.0])
+    np.testing.assert_array_equal(d_pop, [0.0, 0.0])
