@@ -43,6 +43,21 @@ cdef struct _Cells:
     Py_ssize_t width
 
 
+cdef inline _Cells _make_cells(const double* top, const double* bottom, Py_ssize_t center,
+                               Py_ssize_t stride, double* d_top, double* d_bottom,
+                               Py_ssize_t d_stride, Py_ssize_t width) noexcept nogil:
+    cdef _Cells c
+    c.top = top
+    c.bottom = bottom
+    c.d_top = d_top
+    c.d_bottom = d_bottom
+    c.center = center
+    c.stride = stride
+    c.d_stride = d_stride
+    c.width = width
+    return c
+
+
 cdef inline const double* _row(const _Cells* c, Py_ssize_t p) noexcept nogil:
     if p >= c.center:
         return c.top + (p - c.center) * c.stride
@@ -210,12 +225,7 @@ cdef void stack_step_forward_c(Py_ssize_t t, Py_ssize_t L, Py_ssize_t W,
                                const double* values, Py_ssize_t value_stride,
                                double push, double pop, const double* s_prev, double* s,
                                double* w, double* read) noexcept nogil:
-    cdef _Cells cells
-    cells.top = values
-    cells.bottom = values
-    cells.center = 0
-    cells.stride = value_stride
-    cells.width = W
+    cdef _Cells cells = _make_cells(values, values, 0, value_stride, NULL, NULL, 0, W)
     memset(s + t, 0, (L - t) * sizeof(double))
     if t > 0:
         _pop_forward(s_prev, s, t - 1, t, -1, pop)            # eq 2: pop from the top down
@@ -232,15 +242,8 @@ cdef void stack_step_backward_c(Py_ssize_t t, Py_ssize_t W,
                                 double* d_values, Py_ssize_t d_value_stride,
                                 double* d_push, double* d_pop,
                                 double* scratch) noexcept nogil:
-    cdef _Cells cells
-    cells.top = values
-    cells.bottom = values
-    cells.d_top = d_values
-    cells.d_bottom = d_values
-    cells.center = 0
-    cells.stride = value_stride
-    cells.d_stride = d_value_stride
-    cells.width = W
+    cdef _Cells cells = _make_cells(values, values, 0, value_stride, d_values, d_values,
+                                    d_value_stride, W)
     _read_backward(s, t, t + 1, -1, t, -1, &cells, d_read, d_s, scratch)    # eq 3
     d_push[0] = d_s[t]
     d_s[t] = 0.0
@@ -257,12 +260,7 @@ cdef void queue_step_forward_c(Py_ssize_t t, Py_ssize_t L, Py_ssize_t W,
                                const double* values, Py_ssize_t value_stride,
                                double push, double pop, const double* s_prev, double* s,
                                double* w, double* read) noexcept nogil:
-    cdef _Cells cells
-    cells.top = values
-    cells.bottom = values
-    cells.center = 0
-    cells.stride = value_stride
-    cells.width = W
+    cdef _Cells cells = _make_cells(values, values, 0, value_stride, NULL, NULL, 0, W)
     memset(s + t, 0, (L - t) * sizeof(double))
     if t > 0:
         _pop_forward(s_prev, s, 0, t, 1, pop)                 # eq 4: pop, oldest first
@@ -279,15 +277,8 @@ cdef void queue_step_backward_c(Py_ssize_t t, Py_ssize_t W,
                                 double* d_values, Py_ssize_t d_value_stride,
                                 double* d_push, double* d_pop,
                                 double* scratch) noexcept nogil:
-    cdef _Cells cells
-    cells.top = values
-    cells.bottom = values
-    cells.d_top = d_values
-    cells.d_bottom = d_values
-    cells.center = 0
-    cells.stride = value_stride
-    cells.d_stride = d_value_stride
-    cells.width = W
+    cdef _Cells cells = _make_cells(values, values, 0, value_stride, d_values, d_values,
+                                    d_value_stride, W)
     _read_backward(s, 0, t + 1, 1, t, -1, &cells, d_read, d_s, scratch)     # eq 5
     d_push[0] = d_s[t]
     d_s[t] = 0.0
@@ -308,13 +299,9 @@ cdef void deque_step_forward_c(Py_ssize_t t, Py_ssize_t C, Py_ssize_t W,
                                const double* s_prev, double* s,
                                double* w_top, double* w_bottom,
                                double* read_top, double* read_bottom) noexcept nogil:
-    cdef _Cells cells
+    cdef _Cells cells = _make_cells(values_top, values_bottom, C, value_stride, NULL, NULL,
+                                    0, W)
     cdef Py_ssize_t lo = C - 1 - t, hi = C + t    # cells pushed now: bottom, top
-    cells.top = values_top
-    cells.bottom = values_bottom
-    cells.center = C
-    cells.stride = value_stride
-    cells.width = W
     memset(s, 0, 2 * C * sizeof(double))
     if t > 0:
         _pop_forward(s_prev, s, hi - 1, 2 * t, -1, pop_top)   # eq 7: from the top end
@@ -341,17 +328,10 @@ cdef void deque_step_backward_c(Py_ssize_t t, Py_ssize_t C, Py_ssize_t W,
                                 double* d_push_top, double* d_push_bottom,
                                 double* d_pop_top, double* d_pop_bottom,
                                 double* scratch) noexcept nogil:
-    cdef _Cells cells
+    cdef _Cells cells = _make_cells(values_top, values_bottom, C, value_stride,
+                                    d_values_top, d_values_bottom, d_value_stride, W)
     cdef Py_ssize_t lo = C - 1 - t, hi = C + t
     cdef double* s_top = scratch + 2 * C      # eq 7's intermediate, recomputed
-    cells.top = values_top
-    cells.bottom = values_bottom
-    cells.d_top = d_values_top
-    cells.d_bottom = d_values_bottom
-    cells.center = C
-    cells.stride = value_stride
-    cells.d_stride = d_value_stride
-    cells.width = W
     _read_backward(s, hi, 2 * t + 2, -1, hi, lo, &cells, d_read_top, d_s, scratch)  # eq 10
     _read_backward(s, lo, 2 * t + 2, 1, lo, hi, &cells, d_read_bottom, d_s, scratch)  # 11
     d_push_bottom[0] = d_s[lo]                                # eq 9

@@ -252,9 +252,9 @@ def queue_backward(n_steps, values, pop, strengths, d_reads, d_values, d_push, d
 # ----------------------------------------------------------------------------- deque
 
 
-def _deque_cells(values_top, values_bottom):
-    """The value matrix of eq 6 over all 2C cells: (B, C, W) x 2 -> (B, 2C, W)."""
-    return np.concatenate([_flip(values_bottom), values_top], axis=1)
+def _deque_cells(t, values_top, values_bottom):
+    """V_t of eq 6, the values of cells C-1-t .. C+t: (B, C, W) x 2 -> (B, 2t+2, W)."""
+    return np.concatenate([_flip(values_bottom[:, :t + 1]), values_top[:, :t + 1]], axis=1)
 
 
 def deque_forward_step(t, values_top, values_bottom, push_top, push_bottom, pop_top,
@@ -281,7 +281,7 @@ def deque_forward_step(t, values_top, values_bottom, push_top, push_bottom, pop_
     s[:, lo] = push_bottom[:, t]                                      # eq 9
     s[:, hi] = push_top[:, t]
     live = s[:, lo:hi + 1]                                            # (B, 2t+2)
-    V = _deque_cells(values_top, values_bottom)[:, lo:hi + 1]         # (B, 2t+2, W), eq 6
+    V = _deque_cells(t, values_top, values_bottom)                    # (B, 2t+2, W), eq 6
     for w_all, r_all, w_live in (
             (weights_top, read_top, _flip(_read_weights(_flip(live)))),   # eq 10
             (weights_bottom, read_bottom, _read_weights(live))):          # eq 11
@@ -300,7 +300,7 @@ def deque_backward_step(t, values_top, values_bottom, pop_top, pop_bottom, stren
     C = values_top.shape[1]
     lo, hi = C - 1 - t, C + t
     live = strengths[:, t, lo:hi + 1]                                 # (B, 2t+2)
-    V = _deque_cells(values_top, values_bottom)[:, lo:hi + 1]         # (B, 2t+2, W)
+    V = _deque_cells(t, values_top, values_bottom)                    # (B, 2t+2, W)
     d_s_top, d_V_top = _read_backward(_flip(live), _flip(V), d_read_top[:, t])   # eq 10
     d_s_bot, d_V_bot = _read_backward(live, V, d_read_bottom[:, t])              # eq 11
     d_V = _flip(d_V_top) + d_V_bot                                    # (B, 2t+2, W)

@@ -196,7 +196,8 @@ class _Memory:
 
     # ---------------------------------------------------------------- buffers
 
-    def _allocate(self, batch: int, steps: int, batched: bool) -> dict:
+    def _allocate(self, batch: int, steps: int, batched: bool, inputs=None) -> dict:
+        """Every buffer of a pass; ``inputs`` (already converted copies) are kept as is."""
         cells = self._CELLS_PER_STEP * steps
         W = self.width
         trace = {
@@ -204,10 +205,15 @@ class _Memory:
             "strengths": np.zeros((batch, steps, cells)),
             "gradients": None,
         }
-        for name in self._VALUES + self._READS:
+        if inputs is not None:
+            trace.update(inputs)
+        else:
+            for name in self._VALUES:
+                trace[name] = np.zeros((batch, steps, W))
+            for name in self._PUSHES + self._POPS:
+                trace[name] = np.zeros((batch, steps))
+        for name in self._READS:
             trace[name] = np.zeros((batch, steps, W))
-        for name in self._PUSHES + self._POPS:
-            trace[name] = np.zeros((batch, steps))
         for name in self._WEIGHTS:
             trace[name] = np.zeros((batch, steps, cells))
         return trace
@@ -236,8 +242,7 @@ class _Memory:
         inputs, batched = self._inputs(arrays)
         first = inputs[self._VALUES[0]]
         batch, steps = first.shape[0], first.shape[1]
-        trace = self._allocate(batch, steps, batched)
-        trace.update(inputs)
+        trace = self._allocate(batch, steps, batched, inputs)
         getattr(self._kernels, f"{self._KIND}_forward")(steps, *self._forward_args(trace))
         trace["n_steps"] = steps
         self._trace = trace
