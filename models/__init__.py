@@ -19,6 +19,10 @@ Building blocks (shared with the memory models and the MLP)
     curricula :class:`UniformLengths`, :class:`GrowingLengths`; kernels by backend
     :func:`load_kernels`; checkpoints :func:`register_model`, :func:`read_checkpoint`,
     :func:`write_checkpoint`.
+Memories
+    :class:`NeuralStack`, :class:`NeuralQueue`, :class:`NeuralDeque` (Grefenstette et
+    al. 2015; ``forward``/``backward`` over whole sequences, ``start``/``step``/
+    ``backward_step`` for controllers), :data:`MEMORIES`, :data:`MEMORY_BACKENDS`.
 Errors
     :class:`ModelsError` and its subclasses.
 
@@ -38,9 +42,16 @@ _EXPORTS = {
     "ModelsError": "_errors",
     "CheckpointError": "_errors",
     "KernelNotBuiltError": "_errors",
+    "MemoryStateError": "_errors",
     "TrainingDivergedError": "_errors",
     "UnknownNameError": "_errors",
     "VocabularyError": "_errors",
+    # memories
+    "NeuralStack": "memory",
+    "NeuralQueue": "memory",
+    "NeuralDeque": "memory",
+    "MEMORIES": "memory",
+    "MEMORY_BACKENDS": "memory",
     # estimators
     "RNN": "_recurrent",
     "LSTM": "_recurrent",

@@ -11,6 +11,7 @@ __all__ = [
     "ModelsError",
     "CheckpointError",
     "KernelNotBuiltError",
+    "MemoryStateError",
     "TrainingDivergedError",
     "UnknownNameError",
     "VocabularyError",
@@ -41,6 +42,10 @@ class TrainingDivergedError(ModelsError):
     def __init__(self, message: str, step: int):
         super().__init__(message)
         self.step = step
+
+
+class MemoryStateError(ModelsError, RuntimeError):
+    """A neural memory was used out of order (e.g. ``backward`` before ``forward``)."""
 
 
 class UnknownNameError(ModelsError, ValueError):
