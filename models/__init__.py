@@ -57,6 +57,8 @@ _EXPORTS = {
     "LSTM": "_recurrent",
     "MODELS": "_recurrent",
     "make_model": "_recurrent",
+    "MemoryRNN": "_memory_model",
+    "DEFAULT_POP_BIAS": "_memory_model",
     "SequenceModel": "_base",
     "Evaluation": "_base",
     "LengthResult": "_base",

@@ -1,0 +1,281 @@
+"""The memory-augmented estimator :class:`MemoryRNN`: an RNN or LSTM controller driving a
+Neural Stack, Queue or DeQue (Grefenstette et al. 2015, section 3.4), trained by exact
+backpropagation through the controller and the memory.
+
+Equations and the backward order: ``models/_memory_rnn_ref.py`` (numpy reference);
+the compiled kernel is ``models/_memory_rnn.pyx``. Why the training options exist:
+README section "Memory models", and the docstring of :class:`MemoryRNN`.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ._base import SequenceModel
+from ._checkpoint import register_model
+from ._errors import UnknownNameError
+from ._init import glorot_uniform, orthogonal, uniform
+from ._kernels import load_kernels
+from ._memory_rnn_ref import CONTROLLERS, MEMORY_KINDS, memory_layout
+from .tasks import SymbolTask
+
+__all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "MEMORY_CHOICES"]
+
+#: Initial pop bias by memory when ``pop_bias`` is None. The stack: -1 (the paper's
+#: appendix B). The queue: -3, because leftover pop strength during the source eats the
+#: front of the queue, and the error grows with the length. The deque: -3 (both ends).
+DEFAULT_POP_BIAS = {"stack": -1.0, "queue": -3.0, "deque": -3.0}
+
+#: ``memory`` values (None: no memory, the controller alone).
+MEMORY_CHOICES = MEMORY_KINDS
+
+
+def _is_number(x) -> bool:
+    return not isinstance(x, bool) and isinstance(x, (int, float, np.number)) and bool(np.isfinite(x))
+
+
+@register_model
+class MemoryRNN(SequenceModel):
+    """An RNN or LSTM controller with a differentiable Stack, Queue or DeQue.
+
+    At step t the controller reads ``[embedding(x_t), r_{t-1}]`` (the symbol's embedding
+    and the memory's previous read), and from its state ``h_t`` emits the push and pop
+    strengths (sigmoid), the value(s) to push (tanh) and the output (softmax over the
+    symbols). The deque has a push, pop and value for each end and its read is
+    ``[read_top, read_bottom]``. Equations: ``models/_memory_rnn_ref.py``.
+
+    Parameters
+    ----------
+    controller : {"lstm", "rnn"}, default "lstm"
+        The recurrent cell (the RNN uses tanh units).
+    memory : {"stack", "queue", "deque"} or None, default "stack"
+        None: no memory (the controller alone, with the embedding).
+    memory_width : int, default 32
+        Width W of each pushed value.
+    embedding_size : int, default 32
+        Symbols are embedded by a learned (I, D) matrix before the controller; 0 feeds
+        the one-hot inputs directly.
+    push_bias : float, default 0.0
+        Initial bias of the push strength(s).
+    pop_bias : float or None, default None
+        Initial bias of the pop strength(s); None: :data:`DEFAULT_POP_BIAS` of the memory
+        (stack -1, queue -3, deque -3).
+    stop_gradient : bool, default True
+        While training, cut the gradient through the controller's recurrent state where
+        the separator is read, so that the target phase's loss reaches the source phase
+        only through the memory. Forward computations (and so predictions) are
+        unchanged. Without it the controller learns to carry the start of the target in
+        its own state, and, for the stack, to bury the memory by pushing during the
+        target: at initialisation the read carries the needed symbol only for the first
+        target steps, so the easy gradient is the one through (h, c). Needs a task with a
+        separator (copy, reverse, bigram flip); ignored otherwise.
+    aux_hidden, aux_memory : float, default 0.0
+        Weights of auxiliary losses predicting the previous input symbol ``x_{t-1}``
+        from the hidden state ``h_t`` and from the read ``r_{t-1}`` the controller
+        receives (the memory-facing input), on the source steps. They pull the pushed
+        values toward the symbols. Symbol tasks only.
+    forget_bias : float, default 1.0
+        LSTM forget-gate bias at initialisation.
+    hidden_size, bias, init, ..., backend
+        As :class:`models.LSTM` (``bias`` must stay True: the strengths' biases are
+        what ``push_bias``/``pop_bias`` set).
+
+    Notes
+    -----
+    ``loss`` in the learning curve is the task loss; the auxiliary losses only add to
+    the gradient. Full reproducibility: as :class:`models.LSTM` (same hyperparameters,
+    task, backend and ``n_threads`` give bit-identical weights, across an interrupted
+    and resumed ``fit`` too).
+
+    Examples
+    --------
+    >>> from models import MemoryRNN, tasks
+    >>> model = MemoryRNN(controller="lstm", memory="stack", hidden_size=64, optimizer="adam",
+    ...                   learning_rate=3e-3, clip_norm=1.0, batch_size=16, n_steps=2000)
+    >>> model.fit(tasks.Reverse(vocab_size=16))                              # doctest: +SKIP
+    >>> model.evaluate((65, 128)).overall.coarse                              # doctest: +SKIP
+    """
+
+    #: Evaluation rows per chunk are capped further by the strengths (T x L per sequence).
+    _STRENGTH_BUDGET: ClassVar[int] = 1 << 22
+
+    def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
+                 embedding_size: int = 32, push_bias: float = 0.0, pop_bias: float | None = None,
+                 stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
+                 forget_bias: float = 1.0, **params):
+        self.controller = controller
+        self.memory = memory
+        self.memory_width = memory_width
+        self.embedding_size = embedding_size
+        self.push_bias = push_bias
+        self.pop_bias = pop_bias
+        self.stop_gradient = stop_gradient
+        self.aux_hidden = aux_hidden
+        self.aux_memory = aux_memory
+        self.forget_bias = forget_bias
+        super().__init__(**params)
+
+    @property
+    def kind(self) -> str:                      # type: ignore[override]
+        """``lstm+stack``, ``rnn+queue``, ... (``lstm`` alone without a memory)."""
+        return self.controller if self.memory is None else f"{self.controller}+{self.memory}"
+
+    # ------------------------------------------------------------------ validation
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.controller not in CONTROLLERS:
+            raise UnknownNameError(f"unknown controller {self.controller!r}; choose one of {', '.join(CONTROLLERS)}")
+        if self.memory is not None and self.memory not in MEMORY_KINDS:
+            raise UnknownNameError(f"unknown memory {self.memory!r}; choose one of {', '.join(MEMORY_KINDS)} "
+                                   f"(or None for no memory)")
+        for name, minimum in (("memory_width", 1), ("embedding_size", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        for name in ("push_bias", "forget_bias"):
+            if not _is_number(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
+        if self.pop_bias is not None and not _is_number(self.pop_bias):
+            raise ValueError(f"pop_bias must be a finite number or None (the memory's default), got {self.pop_bias!r}")
+        for name in ("aux_hidden", "aux_memory"):
+            value = getattr(self, name)
+            if not _is_number(value) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0 (0 switches the loss off), got {value!r}")
+        if self.aux_memory > 0 and self.memory is None:
+            raise ValueError("aux_memory needs a memory (the loss predicts from its read); set memory or aux_memory=0")
+        if not isinstance(self.stop_gradient, (bool, np.bool_)):
+            raise ValueError(f"stop_gradient must be True or False, got {self.stop_gradient!r}")
+        if not self.bias:
+            raise ValueError("MemoryRNN needs bias=True (push_bias and pop_bias are biases)")
+
+    @property
+    def pop_bias_(self) -> float:
+        """The pop bias used at initialisation (``pop_bias`` or the memory's default)."""
+        if self.pop_bias is not None:
+            return float(self.pop_bias)
+        return DEFAULT_POP_BIAS.get(self.memory, 0.0)
+
+    def _setup(self, task, *, initialize=True):
+        if (self.aux_hidden > 0 or self.aux_memory > 0) and not isinstance(task, SymbolTask):
+            raise ValueError(f"the auxiliary losses predict input symbols and need a symbol task (copy, reverse, "
+                             f"bigram-flip), not {task.name!r}; set aux_hidden=0 and aux_memory=0")
+        super()._setup(task, initialize=initialize)
+
+    # ------------------------------------------------------------------ architecture
+
+    @property
+    def _layout(self) -> tuple[int, int]:
+        return memory_layout(self.memory, int(self.memory_width))
+
+    def _param_shapes(self, n_inputs, n_outputs):
+        H, D = self.hidden_size, self.embedding_size
+        P, R = self._layout
+        W = self.memory_width
+        d_in = (D if D else n_inputs) + R
+        shapes: dict[str, tuple[int, ...]] = {}
+        if D:
+            shapes["E"] = (n_inputs, D)
+        if self.controller == "lstm":
+            shapes.update({"W_x": (d_in, 4 * H), "W_h": (H, 4 * H), "b": (4 * H,)})
+        else:
+            shapes.update({"W_xh": (d_in, H), "W_hh": (H, H), "b_h": (H,)})
+        if self.memory is not None:
+            shapes.update({"W_mem": (H, 2 * P + P * W), "b_mem": (2 * P + P * W,)})
+        shapes.update({"W_hy": (H, n_outputs), "b_y": (n_outputs,)})
+        V = n_outputs
+        if self.aux_hidden > 0:
+            shapes.update({"A_h": (H, V), "a_h": (V,)})
+        if self.aux_memory > 0:
+            shapes.update({"A_r": (R, V), "a_r": (V,)})
+        return shapes
+
+    def _init_params(self, rng):
+        p = self.params_
+        H = self.hidden_size
+        P, _ = self._layout
+        if self.init == "uniform":
+            for name in p.shapes:
+                if len(p.shapes[name]) == 2:
+                    p[name][...] = uniform(rng, p[name].shape, self.init_scale)
+        else:
+            for name, shape in p.shapes.items():
+                if len(shape) != 2:
+                    continue
+                if name in ("W_h", "W_hh"):
+                    p[name][...] = orthogonal(rng, shape)
+                elif name == "W_x":
+                    p[name][...] = np.concatenate([glorot_uniform(rng, (shape[0], H)) for _ in range(4)], axis=1)
+                else:
+                    p[name][...] = glorot_uniform(rng, shape)
+        if self.controller == "lstm":
+            p["b"][H:2 * H] = self.forget_bias
+        if self.memory is not None:
+            p["b_mem"][:P] = self.push_bias
+            p["b_mem"][P:2 * P] = self.pop_bias_
+
+    def _kernel_options(self) -> dict:
+        task = self.task_
+        symbolic = isinstance(task, SymbolTask)
+        return {"controller": self.controller, "memory": self.memory, "width": int(self.memory_width),
+                "head": task.head, "separator": task.separator if symbolic else -1,
+                "stop_gradient": bool(self.stop_gradient),
+                "aux_hidden": float(self.aux_hidden), "aux_memory": float(self.aux_memory),
+                "n_symbols": task.vocab_size if symbolic else 0}
+
+    def _new_kernel(self, batch_size, max_length):
+        module = load_kernels("memory_rnn", self.backend)
+        return module.MemoryRNNKernel(self.params_.values, self.params_.grads, batch_size=int(batch_size),
+                                      max_length=int(max_length), **self._kernel_options())
+
+    def _eval_rows(self) -> int:
+        rows = super()._eval_rows()
+        if self.memory is None:
+            return rows
+        return max(256, min(rows, self._STRENGTH_BUDGET // max(1, self._eval_T)))
+
+    _eval_T = 1
+
+    def _forward(self, inputs, targets=None, mask=None):
+        self._eval_T = int(np.shape(inputs)[0]) * (2 if self.memory == "deque" else 1)
+        return super()._forward(inputs, targets, mask)
+
+    # ------------------------------------------------------------------ inspection
+
+    def memory_trace(self, X) -> dict:
+        """Push and pop strengths and the strength of every memory cell, for one input.
+
+        Parameters
+        ----------
+        X : Batch or ndarray of shape (T, 1, I)
+            One sequence (e.g. ``task.parse_input(["0123"])``).
+
+        Returns
+        -------
+        dict
+            ``push``, ``pop``: ndarray of shape (T, P) (P = 1, or 2 for the deque:
+            [top, bottom]); ``strengths``: ndarray of shape (T, L), the strength of each
+            cell after each step (L = T cells, pushed in step order; the deque's 2T
+            cells run from the bottom end to the top end); ``probs`` (T, O).
+        """
+        self._check_fitted()
+        if self.memory is None:
+            raise ValueError("this model has no memory to inspect (memory=None)")
+        inputs = np.asarray(self._inputs_of(X), dtype=np.float64)
+        if inputs.ndim != 3 or inputs.shape[1] != 1 or inputs.shape[2] != self.task_.n_inputs:
+            raise ValueError(f"memory_trace takes one sequence of shape (T, 1, {self.task_.n_inputs}), "
+                             f"got {inputs.shape}")
+        if not np.isfinite(inputs).all():
+            raise ValueError("inputs contain NaN or infinite values")
+        T = inputs.shape[0]
+        kernel = self._new_kernel(1, T)
+        x = np.ascontiguousarray(inputs)[None]
+        y = np.zeros((1, T, 1), np.int64)
+        m = np.zeros((1, T, 1))
+        probs = np.zeros((1, T, 1, self.task_.n_outputs))
+        kernel.bind(x, y, m, probs)
+        kernel.forward(0)
+        trace = kernel.memory_trace()
+        return {"push": trace["push"][:, 0], "pop": trace["pop"][:, 0], "strengths": trace["strengths"][0],
+                "probs": probs[0, :, 0]}
