@@ -19,6 +19,10 @@ Building blocks (shared with the memory models and the MLP)
     curricula :class:`UniformLengths`, :class:`GrowingLengths`; kernels by backend
     :func:`load_kernels`; checkpoints :func:`register_model`, :func:`read_checkpoint`,
     :func:`write_checkpoint`.
+Memory models
+    :class:`MemoryRNN` (an RNN or LSTM controller with a stack, queue or deque;
+    ``memory_trace`` for pictures), :func:`memory_preset` (the training recipe),
+    :func:`compare_checkpoints` (the side-by-side table), :func:`inspect_checkpoint`.
 Memories
     :class:`NeuralStack`, :class:`NeuralQueue`, :class:`NeuralDeque` (Grefenstette et
     al. 2015; ``forward``/``backward`` over whole sequences, ``start``/``step``/
@@ -71,6 +75,12 @@ _EXPORTS = {
     "run_checkpoint": "_workflow",
     "plot_checkpoint": "_workflow",
     "TrainOutcome": "_workflow",
+    "compare_checkpoints": "_workflow",
+    "ComparisonRow": "_workflow",
+    "inspect_checkpoint": "_workflow",
+    "memory_preset": "_presets",
+    "MEMORY_PRESETS": "_presets",
+    "PLAIN_BASELINE": "_presets",
     "preset": "_presets",
     "TASK_PRESETS": "_presets",
     "plot_training": "_plot",

@@ -77,7 +77,14 @@ class MemoryRNN(SequenceModel):
         values toward the symbols. Symbol tasks only.
     forget_bias : float, default 1.0
         LSTM forget-gate bias at initialisation.
-    hidden_size, bias, init, ..., backend
+    hidden_size : int, default 64
+    optimizer, learning_rate, clip_norm, batch_size : default "adam", 3e-3, 1.0, 16
+    n_steps : int, default 4000
+        Optimizer steps (64,000 training sequences with the default batch).
+    curriculum, curriculum_start : default "grow", 12
+        Start at source length 12 and add ``curriculum_step`` (4) whenever a block's
+        training per-symbol accuracy reaches ``curriculum_threshold`` (0.98).
+    bias, init, ..., backend
         As :class:`models.LSTM` (``bias`` must stay True: the strengths' biases are
         what ``push_bias``/``pop_bias`` set).
 
@@ -103,7 +110,9 @@ class MemoryRNN(SequenceModel):
     def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
                  embedding_size: int = 32, push_bias: float = 0.0, pop_bias: float | None = None,
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
-                 forget_bias: float = 1.0, **params):
+                 forget_bias: float = 1.0, hidden_size: int = 64, optimizer: str = "adam",
+                 learning_rate: float = 3e-3, clip_norm: float | None = 1.0, batch_size: int = 16,
+                 n_steps: int = 4000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
         self.controller = controller
         self.memory = memory
         self.memory_width = memory_width
@@ -114,7 +123,23 @@ class MemoryRNN(SequenceModel):
         self.aux_hidden = aux_hidden
         self.aux_memory = aux_memory
         self.forget_bias = forget_bias
-        super().__init__(**params)
+        super().__init__(hidden_size=hidden_size, optimizer=optimizer, learning_rate=learning_rate,
+                         clip_norm=clip_norm, batch_size=batch_size, n_steps=n_steps, curriculum=curriculum,
+                         curriculum_start=curriculum_start, **params)
+
+    def __repr__(self) -> str:
+        import inspect
+
+        defaults: dict = {}
+        for klass in type(self).__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is object:
+                continue
+            for p in inspect.signature(init).parameters.values():
+                if p.kind == p.KEYWORD_ONLY:
+                    defaults.setdefault(p.name, p.default)
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, object()) != v]
+        return f"{type(self).__name__}({', '.join(changed)})"
 
     @property
     def kind(self) -> str:                      # type: ignore[override]

@@ -40,14 +40,19 @@ class _TrainProgress:
 
 @click.group("seq")
 def seq() -> None:
-    """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip."""
+    """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip,
+    alone or driving a neural stack, queue or deque (--memory)."""
 
 
 @seq.command("train")
 @click.argument("task")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="Checkpoint file; if it exists, training resumes from it.")
-@click.option("--model", "model", default=None, help="rnn or lstm (default: rnn for add, lstm otherwise).")
+@click.option("--model", "model", default=None,
+              help="rnn or lstm (default: rnn for add, lstm otherwise; with --memory: the controller, default lstm).")
+@click.option("--memory", default=None,
+              help="stack, queue or deque: a memory-augmented model with the recipe that generalises "
+                   "(README 'Memory models'); none: the plain model.")
 @click.option("--hidden", type=click.IntRange(min=1), default=None, help="Hidden units.")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None, help="Learning rate.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Sequences per update.")
@@ -62,6 +67,18 @@ def seq() -> None:
 @click.option("--activation", default=None, help="RNN hidden units: tanh or sigmoid.")
 @click.option("--curriculum", default=None, help="uniform (default) or grow (start short, lengthen).")
 @click.option("--vocab", type=click.IntRange(min=2), default=None, help="Vocabulary size (symbol tasks).")
+@click.option("--width", type=click.IntRange(min=1), default=None, help="Memory width (with --memory; default 32).")
+@click.option("--embedding", type=click.IntRange(min=0), default=None,
+              help="Symbol embedding size (with --memory; default 32, 0: one-hot inputs).")
+@click.option("--push-bias", type=float, default=None, help="Initial push bias (with --memory; default 0).")
+@click.option("--pop-bias", type=float, default=None,
+              help="Initial pop bias (with --memory; default -1 stack, -3 queue and deque).")
+@click.option("--stop-gradient/--no-stop-gradient", default=None,
+              help="Cut the controller's recurrent gradient at the separator (with --memory; default on).")
+@click.option("--aux-hidden", type=click.FloatRange(min=0), default=None,
+              help="Weight of the loss predicting the previous symbol from the hidden state (with --memory).")
+@click.option("--aux-memory", type=click.FloatRange(min=0), default=None,
+              help="Weight of the loss predicting the previous symbol from the memory's read (with --memory).")
 @click.option("--backend", default=None, help="cython (default) or numpy (the slow reference).")
 @click.option("--restart", is_flag=True, help="Start afresh even if --out exists.")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
@@ -71,9 +88,12 @@ def seq() -> None:
 wordstack seq train add --out add.ckpt                  # Trask's setting: RNN, 16 units, SGD 0.1
 wordstack seq train reverse --model lstm --lengths 8:64 --steps 3000 --out rev.ckpt
 wordstack seq train add --out add.ckpt --steps 20000    # resume and train further
+wordstack seq train reverse --memory stack --out rev-stack.ckpt     # LSTM + neural stack
+wordstack seq train copy --memory queue --seed 3 --out copy-queue.ckpt
 """)
-def train_cmd(task, out, model, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout, activation,
-              curriculum, vocab, backend, restart, checkpoint_every, as_json):
+def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout,
+              activation, curriculum, vocab, width, embedding, push_bias, pop_bias, stop_gradient, aux_hidden,
+              aux_memory, backend, restart, checkpoint_every, as_json):
     """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
 
     Ctrl-C saves a checkpoint; run the same command again to resume. Training stops
@@ -84,10 +104,12 @@ def train_cmd(task, out, model, hidden, lr, batch, steps, lengths, seed, optimiz
     bar = _TrainProgress()
     try:
         outcome = models.train_checkpoint(
-            task, out, model=model, task_options={"vocab_size": vocab}, restart=restart, callback=bar,
-            checkpoint_seconds=checkpoint_every, hidden_size=hidden, learning_rate=lr, batch_size=batch,
-            n_steps=steps, lengths=_lengths(lengths), seed=seed, optimizer=optimizer, clip_norm=clip,
-            dropout=dropout, activation=activation, curriculum=curriculum, backend=backend)
+            task, out, model=model, memory=memory, task_options={"vocab_size": vocab}, restart=restart,
+            callback=bar, checkpoint_seconds=checkpoint_every, hidden_size=hidden, learning_rate=lr,
+            batch_size=batch, n_steps=steps, lengths=_lengths(lengths), seed=seed, optimizer=optimizer,
+            clip_norm=clip, dropout=dropout, activation=activation, curriculum=curriculum, backend=backend,
+            memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
+            stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"\nInterrupted: the checkpoint in {out} holds the last step; run the same command to resume.",
@@ -105,7 +127,8 @@ def train_cmd(task, out, model, hidden, lr, batch, steps, lengths, seed, optimiz
     last = summary["last_block"]
     resumed = f" (resumed from step {outcome.resumed_from:,})" if outcome.resumed_from else ""
     click.echo(f"Trained {summary['model']} on {summary['task']}: {summary['steps']:,} steps, "
-               f"{summary['sequences']:,} sequences{resumed}, {summary['sequences_per_second']:,.0f} seq/s.")
+               f"{summary['sequences']:,} sequences{resumed}, {summary['seconds_this_run']:,.0f} s, "
+               f"{summary['sequences_per_second']:,.0f} seq/s.")
     if last.get("per_symbol") is not None:
         click.echo(f"Last training block: loss/symbol {last['loss_per_symbol']:.4g}, per-symbol "
                    f"{last['per_symbol']:.3f}, fine {last['fine']:.3f}, coarse {last['coarse']:.3f}.")
@@ -113,20 +136,35 @@ def train_cmd(task, out, model, hidden, lr, batch, steps, lengths, seed, optimiz
 
 
 @seq.command("eval")
-@click.argument("checkpoint", type=click.Path(dir_okay=False))
-@click.option("--lengths", default=None, help="Lengths LOW:HIGH to test (default: the training lengths).")
+@click.argument("checkpoints", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--lengths", default=None,
+              help="Lengths LOW:HIGH to test (one checkpoint: default its training lengths; several: default "
+                   "the lengths just beyond training, 65:128 after 8:64).")
 @click.option("--n", "n_sequences", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Test sequences in total, spread evenly over the lengths.")
 @click.option("--seed", type=click.IntRange(min=0), default=12345, show_default=True, help="Seed of the test data.")
+@click.option("--table", is_flag=True, help="The side-by-side table even for one checkpoint.")
+@click.option("--markdown", is_flag=True, help="Print the side-by-side table as Markdown (for a README).")
 @json_option
 @example("""
-wordstack seq eval rev.ckpt --lengths 65:128     # lengths never trained on
+wordstack seq eval rev.ckpt --lengths 65:128     # one checkpoint: accuracy by length
 wordstack seq eval add.ckpt --lengths 64 --json
+wordstack seq eval rev-lstm.ckpt rev-stack.ckpt copy-queue.ckpt      # side by side: train vs 65:128
+wordstack seq eval *.ckpt --markdown
 """)
-def eval_cmd(checkpoint, lengths, n_sequences, seed, as_json):
-    """Accuracy by length (per-symbol, fine, coarse) of a trained checkpoint."""
+def eval_cmd(checkpoints, lengths, n_sequences, seed, table, markdown, as_json):
+    """Accuracy of trained checkpoints: by length for one, a side-by-side table
+    (model x task x train/test coarse and fine) for several."""
     import models
 
+    if len(checkpoints) > 1 or table or markdown:
+        rows = models.compare_checkpoints(checkpoints, _lengths(lengths), n_sequences=n_sequences, seed=seed)
+        if as_json:
+            echo_json([r.to_dict() for r in rows])
+            return
+        _print_comparison(rows, markdown)
+        return
+    checkpoint = checkpoints[0]
     model, ev = models.evaluate_checkpoint(checkpoint, _lengths(lengths), n_sequences=n_sequences, seed=seed)
     if as_json:
         echo_json({"checkpoint": checkpoint, "model": model.kind, **ev.to_dict()})
@@ -139,6 +177,31 @@ def eval_cmd(checkpoint, lengths, n_sequences, seed, as_json):
         click.echo(f"{r.length:>8} {m.n_sequences:>6} {m.per_symbol:>11.4f} {m.fine:>7.4f} {m.coarse:>7.4f}")
     o = ev.overall
     click.echo(f"{'all':>8} {o.n_sequences:>6} {o.per_symbol:>11.4f} {o.fine:>7.4f} {o.coarse:>7.4f}")
+
+
+def _print_comparison(rows, markdown: bool) -> None:
+    """The side-by-side table: one row per checkpoint."""
+    head = ["model", "task", "params", "trained on", "sequences", "train coarse", "train fine", "test on",
+            "test coarse", "test fine", "checkpoint"]
+    body = []
+    for r in rows:
+        tr, te = r.train.overall, r.test.overall
+        body.append([r.model, r.task, f"{r.n_parameters:,}", f"{r.train_lengths[0]}-{r.train_lengths[1]}",
+                     f"{r.sequences:,}", f"{tr.coarse:.3f}", f"{tr.fine:.3f}",
+                     f"{r.test_lengths[0]}-{r.test_lengths[1]}", f"{te.coarse:.3f}", f"{te.fine:.3f}", r.checkpoint])
+    if markdown:
+        click.echo("| " + " | ".join(head) + " |")
+        click.echo("|" + "|".join("---" if i < 2 or i == len(head) - 1 else "---:" for i in range(len(head))) + "|")
+        for line in body:
+            click.echo("| " + " | ".join(line) + " |")
+        return
+    widths = [max(len(h), *(len(line[i]) for line in body)) for i, h in enumerate(head)]
+    left = {0, 1, len(head) - 1}
+    fmt = lambda cells: "  ".join(c.ljust(w) if i in left else c.rjust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    click.echo(fmt(head))
+    for line in body:
+        click.echo(fmt(line))
 
 
 @seq.command("run")
@@ -174,4 +237,29 @@ def plot_cmd(checkpoint, out, lengths, n_per_length, as_json):
     if as_json:
         echo_json({"png": str(path), **ev.to_dict()})
         return
+    click.echo(f"Wrote {path}")
+
+
+@seq.command("inspect")
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@json_option
+@example("""
+wordstack seq inspect rev-stack.ckpt 3f0a1c9b --out pushpop.png
+wordstack seq inspect copy-queue.ckpt 0123456789abcdef --out queue.png --json
+""")
+def inspect_cmd(checkpoint, inputs, out, as_json):
+    """Heatmaps of a memory model on one input: push and pop strengths per step and the
+    strength of every memory cell over time (does it push during the source and pop
+    during the target?)."""
+    import models
+
+    path, info = models.inspect_checkpoint(checkpoint, inputs, out)
+    if as_json:
+        echo_json({"png": str(path), "input": info["input"], "output": info["output"], "target": info["target"],
+                   "push": info["push"].tolist(), "pop": info["pop"].tolist()})
+        return
+    click.echo(f"output {info['output']}  (target {info['target']}: "
+               f"{'right' if info['output'] == info['target'] else 'wrong'})")
     click.echo(f"Wrote {path}")

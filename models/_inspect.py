@@ -1,0 +1,91 @@
+"""A picture of what a memory model does with one input (``wordstack seq inspect``):
+push and pop strengths per step, and the strength of every memory cell after every
+step, so one sees whether the controller pushes during the source and pops during the
+target. matplotlib (Agg) is imported only here."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from corpus_tools._atomic import atomic_path
+
+__all__ = ["plot_memory_trace"]
+
+
+def _step_labels(model, batch, predictions) -> tuple[list[str], list[str]]:
+    """Per step: the input symbol ("|" for the separator, "" during the target) and the
+    predicted output symbol on target steps."""
+    task = model.task_
+    symbols = task.symbols
+    V = task.vocab_size
+    x = batch.inputs[:, 0]                                           # (T, I)
+    inputs = []
+    for row in x:
+        if row[task.separator] > 0.5:
+            inputs.append("|")
+        elif row[:V].sum() > 0.5:
+            inputs.append(symbols[int(row[:V].argmax())])
+        else:
+            inputs.append("")
+    outputs = [symbols[int(p)] if batch.mask[t, 0] > 0 else "" for t, p in enumerate(predictions)]
+    return inputs, outputs
+
+
+def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.PathLike) -> Path:
+    """Write the PNG of :func:`models.inspect_checkpoint` (see there)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    push, pop, strengths = trace["push"], trace["pop"], trace["strengths"]        # (T, P), (T, P), (T, L)
+    T, P = push.shape
+    predictions = trace["probs"].argmax(axis=1)
+    inputs, outputs = _step_labels(model, batch, predictions)
+    deque = model.memory == "deque"
+    cells = strengths             # the deque's 2T cells run from the bottom end to the top end
+    ops = np.concatenate([push, pop], axis=1).T                                   # (2P, T)
+    op_names = (["push top", "push bottom", "pop top", "pop bottom"] if deque else ["push", "pop"])
+
+    width = min(22.0, max(8.0, 0.16 * T + 3.0))
+    fig, (ax_ops, ax_cells) = plt.subplots(
+        2, 1, figsize=(width, 2.2 + 0.25 * len(op_names) + min(6.0, 0.05 * cells.shape[1] + 2.5)),
+        sharex=True, gridspec_kw={"height_ratios": [0.6 + 0.25 * len(op_names), min(6.0, 0.05 * cells.shape[1] + 2.5)]},
+        constrained_layout=True)
+    right = info["output"] == info["target"]
+    fig.suptitle(f"{model.kind} on {model.task_.name}: input {info['input']!r}\n"
+                 f"output {info['output']!r} ({'right' if right else 'target ' + repr(info['target'])})",
+                 fontsize=10)
+
+    im = ax_ops.imshow(ops, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, interpolation="nearest",
+                       extent=(-0.5, T - 0.5, len(op_names) - 0.5, -0.5))
+    ax_ops.set_yticks(range(len(op_names)))
+    ax_ops.set_yticklabels(op_names, fontsize=8)
+    ax_ops.set_title("push and pop strengths per step", fontsize=9)
+
+    ax_cells.imshow(cells.T, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, origin="lower",
+                    interpolation="nearest", extent=(-0.5, T - 0.5, -0.5, cells.shape[1] - 0.5))
+    if deque:
+        ax_cells.axhline(T - 0.5, color="white", lw=0.6, ls=":")
+        ax_cells.set_ylabel("cell (bottom end ... top end)", fontsize=8)
+    else:
+        ax_cells.set_ylabel("cell (pushed at step)", fontsize=8)
+    ax_cells.set_title("strength of each memory cell after each step", fontsize=9)
+    sep = [t for t, s in enumerate(inputs) if s == "|"]
+    for ax in (ax_ops, ax_cells):
+        for t in sep:
+            ax.axvline(t, color="white", lw=0.8, ls="--")
+    ax_cells.set_xticks(range(T))
+    ax_cells.set_xticklabels([f"{i}\n{o}" for i, o in zip(inputs, outputs)], fontsize=6 if T > 60 else 7,
+                             family="monospace")
+    ax_cells.set_xlabel("step: input symbol (top line, | = separator) and predicted output (bottom line)",
+                        fontsize=8)
+    fig.colorbar(im, ax=[ax_ops, ax_cells], shrink=0.6, label="strength")
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return path
