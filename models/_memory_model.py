@@ -14,11 +14,12 @@ import numpy as np
 
 from ._base import SequenceModel
 from ._checkpoint import register_model
+from ._curriculum import make_curriculum
 from ._errors import UnknownNameError
 from ._init import glorot_uniform, orthogonal, uniform
 from ._kernels import load_kernels
 from ._memory_rnn_ref import CONTROLLERS, MEMORY_KINDS, memory_layout
-from .tasks import SymbolTask
+from .tasks import SymbolTask, make_task
 
 __all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "MEMORY_CHOICES"]
 
@@ -182,11 +183,30 @@ class MemoryRNN(SequenceModel):
             return float(self.pop_bias)
         return DEFAULT_POP_BIAS.get(self.memory, 0.0)
 
-    def _setup(self, task, *, initialize=True):
+    def _check_task(self, task):
         if (self.aux_hidden > 0 or self.aux_memory > 0) and not isinstance(task, SymbolTask):
             raise ValueError(f"the auxiliary losses predict input symbols and need a symbol task (copy, reverse, "
-                             f"bigram-flip), not {task.name!r}; set aux_hidden=0 and aux_memory=0")
+                             f"bigram-flip), not {getattr(task, 'name', task)!r}; set aux_hidden=0 and aux_memory=0")
+
+    def fit(self, task, **kwargs):
+        self._check_task(make_task(task) if isinstance(task, str) else task)
+        return super().fit(task, **kwargs)
+
+    fit.__doc__ = SequenceModel.fit.__doc__
+
+    def _setup(self, task, *, initialize=True):
+        self._check_task(task)
         super()._setup(task, initialize=initialize)
+
+    def _make_curriculum(self, task):
+        """As the base class, except that a ``curriculum_start`` beyond the longest
+        training length (the default 12 with 8-bit addition) starts at the longest."""
+        valid = self._train_lengths(task)
+        start = self.curriculum_start
+        if start is not None and start > valid[-1]:
+            start = int(valid[-1])
+        return make_curriculum(self.curriculum, valid, start=start, step=self.curriculum_step,
+                               threshold=self.curriculum_threshold)
 
     # ------------------------------------------------------------------ architecture
 

@@ -1,0 +1,124 @@
+"""MemoryRNN as an estimator: it learns, saves and resumes exactly, validates its
+hyperparameters and inputs, and exposes the memory's behaviour for pictures."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import models
+from models import MemoryRNN, tasks
+
+SMALL = dict(hidden_size=8, memory_width=4, embedding_size=4, batch_size=4, lengths=(2, 6), curriculum_start=3)
+
+
+def test_brief_training_learns_reversal_with_a_stack():
+    """A few seconds of training (the recipe's sizes, lengths uniform in 4-10): far above
+    chance (1/8 per symbol) on reversal, and pushing while reading, popping while writing."""
+    model = MemoryRNN(memory="stack", n_steps=300, lengths=(4, 10), curriculum="uniform", curriculum_start=None,
+                      seed=0)
+    model.fit(tasks.Reverse(vocab_size=8))
+    ev = model.evaluate((4, 10), n_sequences=280)
+    assert ev.overall.per_symbol > 0.6, ev.overall
+    assert ev.overall.coarse > 0.3, ev.overall
+    trace = model.memory_trace(model.task_.parse_input(["01234567"]))
+    L = 8                                          # source steps 0..7, separator 8, target 9..16
+    assert trace["push"][:L].mean() > trace["push"][L + 1:].mean()       # pushes while reading
+    assert trace["pop"][L + 1:].mean() > trace["pop"][:L].mean()         # pops while writing
+
+
+@pytest.mark.parametrize("memory,P", [("stack", 1), ("queue", 1), ("deque", 2)])
+def test_memory_trace_shapes_and_invariants(memory, P):
+    model = MemoryRNN(memory=memory, n_steps=3, seed=1, **SMALL).fit(tasks.Copy(vocab_size=4))
+    trace = model.memory_trace(model.task_.parse_input(["0123"]))
+    T = 9
+    L = 2 * T if memory == "deque" else T
+    assert trace["push"].shape == (T, P) and trace["pop"].shape == (T, P)
+    assert trace["strengths"].shape == (T, L) and trace["probs"].shape == (T, 4)
+    s = trace["strengths"]
+    assert ((s >= 0) & (s <= 1)).all() and ((trace["push"] > 0) & (trace["push"] < 1)).all()
+    if memory != "deque":
+        np.testing.assert_allclose(np.diag(s), trace["push"][:, 0])    # cell t is pushed at step t
+        assert np.triu(s, 1).max() == 0.0                               # no cell before its push
+    np.testing.assert_allclose(trace["probs"], model.predict_proba(model.task_.parse_input(["0123"]))[:, 0],
+                               atol=1e-12)
+
+
+def test_parameters_and_initial_biases():
+    task = tasks.Reverse(vocab_size=16)
+    model = MemoryRNN(seed=0)
+    model._setup(task)
+    assert model.n_parameters_ == 36818 and model.kind == "lstm+stack"
+    assert model.params_["b_mem"][0] == 0.0 and model.params_["b_mem"][1] == -1.0
+    queue = MemoryRNN(memory="queue", push_bias=1.5, seed=0)
+    queue._setup(task)
+    assert queue.params_["b_mem"][0] == 1.5 and queue.params_["b_mem"][1] == -3.0 and queue.pop_bias_ == -3.0
+    deque = MemoryRNN(memory="deque", controller="rnn", pop_bias=-2.0, seed=0)
+    deque._setup(task)
+    np.testing.assert_array_equal(deque.params_["b_mem"][:4], [0.0, 0.0, -2.0, -2.0])
+    assert deque.params_["W_mem"].shape == (64, 4 + 2 * 32) and deque.kind == "rnn+deque"
+    plain = MemoryRNN(memory=None, seed=0)
+    plain._setup(task)
+    assert "W_mem" not in plain.params_.shapes and plain.kind == "lstm"
+    assert repr(MemoryRNN(memory="queue")) == "MemoryRNN(memory='queue')"
+
+
+def test_checkpoint_round_trip_and_exact_resume(tmp_path):
+    task = tasks.Reverse(vocab_size=4)
+    straight = MemoryRNN(memory="queue", n_steps=40, seed=3, aux_hidden=0.2, aux_memory=0.2, **SMALL).fit(task)
+    half = MemoryRNN(memory="queue", n_steps=20, seed=3, aux_hidden=0.2, aux_memory=0.2, **SMALL).fit(task)
+    path = half.save(tmp_path / "q.ckpt")
+    loaded = models.load(path)
+    assert isinstance(loaded, MemoryRNN) and loaded.kind == "lstm+queue" and loaded.aux_memory == 0.2
+    batch = task.sample(np.random.default_rng(0), 5, 7)
+    np.testing.assert_array_equal(loaded.predict_proba(batch), half.predict_proba(batch))
+    loaded.set_params(n_steps=40).fit(task, resume=True)
+    np.testing.assert_array_equal(loaded.params_.theta, straight.params_.theta)
+    np.testing.assert_array_equal(models.load(path, backend="numpy").predict(batch), half.predict(batch))
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"controller": "gru"}, "unknown controller 'gru'; choose one of rnn, lstm"),
+    ({"memory": "heap"}, "unknown memory 'heap'; choose one of stack, queue, deque"),
+    ({"memory_width": 0}, "memory_width must be an integer >= 1, got 0"),
+    ({"embedding_size": -1}, "embedding_size must be an integer >= 0, got -1"),
+    ({"pop_bias": float("nan")}, "pop_bias must be a finite number or None"),
+    ({"push_bias": "high"}, "push_bias must be a finite number, got 'high'"),
+    ({"aux_hidden": -0.5}, "aux_hidden must be a number >= 0"),
+    ({"memory": None, "aux_memory": 0.1}, "aux_memory needs a memory"),
+    ({"stop_gradient": "yes"}, "stop_gradient must be True or False"),
+    ({"bias": False}, "MemoryRNN needs bias=True"),
+])
+def test_bad_hyperparameters_are_named(params, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        MemoryRNN(**params)
+
+
+def test_auxiliary_losses_need_a_symbol_task():
+    with pytest.raises(ValueError, match="auxiliary losses predict input symbols and need a symbol task"):
+        MemoryRNN(aux_hidden=0.5, n_steps=1).fit("add")
+
+
+def test_addition_without_separator_trains_without_stop_gradient():
+    """No separator: the stop-gradient has nothing to cut; the model still trains."""
+    model = MemoryRNN(memory="stack", hidden_size=8, memory_width=3, embedding_size=0, batch_size=4, n_steps=20,
+                      lengths=(4, 6), curriculum_start=4, seed=0).fit("add")
+    assert model.train_state_.step == 20 and np.isfinite(model.params_.theta).all()
+
+
+def test_bad_inputs_name_the_problem():
+    model = MemoryRNN(memory="deque", n_steps=2, seed=0, **SMALL).fit(tasks.Copy(vocab_size=4))
+    with pytest.raises(ValueError, match=r"inputs must have shape \(T, B, 5\) for this model, got \(7, 2, 3\)"):
+        model.predict(np.zeros((7, 2, 3)))
+    bad = np.zeros((7, 2, 5))
+    bad[3, :, 2] = np.nan
+    with pytest.raises(ValueError, match="inputs contain NaN or infinite values"):
+        model.predict(bad)
+    with pytest.raises(ValueError, match=r"memory_trace takes one sequence of shape \(T, 1, 5\), got \(7, 2, 5\)"):
+        model.memory_trace(np.zeros((7, 2, 5)))
+    with pytest.raises(ValueError, match="inputs contain NaN"):
+        model.memory_trace(bad[:, :1])
+    with pytest.raises(models.VocabularyError, match="outside the vocabulary"):
+        model.memory_trace(model.task_.parse_input(["01x"]))
+    plain = MemoryRNN(memory=None, n_steps=1, seed=0, **SMALL).fit(tasks.Copy(vocab_size=4))
+    with pytest.raises(ValueError, match="no memory to inspect"):
+        plain.memory_trace(np.zeros((5, 1, 5)))
