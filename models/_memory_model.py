@@ -21,12 +21,19 @@ from ._kernels import load_kernels
 from ._memory_rnn_ref import CONTROLLERS, MEMORY_KINDS, memory_layout
 from .tasks import SymbolTask, make_task
 
-__all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "MEMORY_CHOICES"]
+__all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "DEFAULT_PUSH_BIAS", "MEMORY_CHOICES"]
 
 #: Initial pop bias by memory when ``pop_bias`` is None. The stack: -1 (the paper's
 #: appendix B). The queue: -3, because leftover pop strength during the source eats the
-#: front of the queue, and the error grows with the length. The deque: -3 (both ends).
-DEFAULT_POP_BIAS = {"stack": -1.0, "queue": -3.0, "deque": -3.0}
+#: front of the queue, and the error grows with the length. The deque: -3 at both ends.
+DEFAULT_POP_BIAS = {"stack": -1.0, "queue": -3.0, "deque": (-3.0, -3.0)}
+
+#: Initial push bias by memory when ``push_bias`` is None: 0 (push strength 0.5), except
+#: at the deque's bottom end, -3: a deque pushed at both ends hides its oldest values in
+#: the middle, where neither read reaches them; pushed at the top only it is at once a
+#: stack (read the top) and a queue (read the bottom), and the controller only has to
+#: learn which read to use.
+DEFAULT_PUSH_BIAS = {"stack": 0.0, "queue": 0.0, "deque": (0.0, -3.0)}
 
 #: ``memory`` values (None: no memory, the controller alone).
 MEMORY_CHOICES = MEMORY_KINDS
@@ -57,11 +64,12 @@ class MemoryRNN(SequenceModel):
     embedding_size : int, default 32
         Symbols are embedded by a learned (I, D) matrix before the controller; 0 feeds
         the one-hot inputs directly.
-    push_bias : float, default 0.0
-        Initial bias of the push strength(s).
-    pop_bias : float or None, default None
+    push_bias : float, (float, float) or None, default None
+        Initial bias of the push strength(s); a (top, bottom) pair for the deque. None:
+        :data:`DEFAULT_PUSH_BIAS` of the memory (0; the deque (0, -3)).
+    pop_bias : float, (float, float) or None, default None
         Initial bias of the pop strength(s); None: :data:`DEFAULT_POP_BIAS` of the memory
-        (stack -1, queue -3, deque -3).
+        (stack -1, queue -3, deque -3 at both ends).
     stop_gradient : bool, default True
         While training, cut the gradient through the controller's recurrent state where
         the separator is read, so that the target phase's loss reaches the source phase
@@ -109,7 +117,7 @@ class MemoryRNN(SequenceModel):
     _STRENGTH_BUDGET: ClassVar[int] = 1 << 22
 
     def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
-                 embedding_size: int = 32, push_bias: float = 0.0, pop_bias: float | None = None,
+                 embedding_size: int = 32, push_bias=None, pop_bias=None,
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
                  forget_bias: float = 1.0, hidden_size: int = 64, optimizer: str = "adam",
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, batch_size: int = 16,
@@ -160,11 +168,19 @@ class MemoryRNN(SequenceModel):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-        for name in ("push_bias", "forget_bias"):
-            if not _is_number(getattr(self, name)):
-                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
-        if self.pop_bias is not None and not _is_number(self.pop_bias):
-            raise ValueError(f"pop_bias must be a finite number or None (the memory's default), got {self.pop_bias!r}")
+        if not _is_number(self.forget_bias):
+            raise ValueError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
+        for name in ("push_bias", "pop_bias"):
+            value = getattr(self, name)
+            if value is None or _is_number(value):
+                continue
+            pair = isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_number(v) for v in value)
+            if not pair:
+                raise ValueError(f"{name} must be a finite number, a (top, bottom) pair of them for the deque, or "
+                                 f"None (the memory's default), got {value!r}")
+            if self.memory != "deque":
+                raise ValueError(f"{name} {value!r} is a (top, bottom) pair, which only the deque has; give one "
+                                 f"number for the {self.memory}")
         for name in ("aux_hidden", "aux_memory"):
             value = getattr(self, name)
             if not _is_number(value) or value < 0:
@@ -176,12 +192,25 @@ class MemoryRNN(SequenceModel):
         if not self.bias:
             raise ValueError("MemoryRNN needs bias=True (push_bias and pop_bias are biases)")
 
+    def _bias_pair(self, value, defaults) -> tuple[float, ...]:
+        """Per-end initial biases: (b,) for the stack and queue, (top, bottom) for the deque."""
+        if value is None:
+            value = defaults.get(self.memory, 0.0)
+        P = self._layout[0]
+        if isinstance(value, (tuple, list)):
+            return tuple(float(v) for v in value)
+        return (float(value),) * P
+
     @property
-    def pop_bias_(self) -> float:
-        """The pop bias used at initialisation (``pop_bias`` or the memory's default)."""
-        if self.pop_bias is not None:
-            return float(self.pop_bias)
-        return DEFAULT_POP_BIAS.get(self.memory, 0.0)
+    def push_bias_(self) -> tuple[float, ...]:
+        """The push bias(es) used at initialisation: ``push_bias`` or the memory's default,
+        one per end ((top, bottom) for the deque)."""
+        return self._bias_pair(self.push_bias, DEFAULT_PUSH_BIAS)
+
+    @property
+    def pop_bias_(self) -> tuple[float, ...]:
+        """The pop bias(es) used at initialisation (see :attr:`push_bias_`)."""
+        return self._bias_pair(self.pop_bias, DEFAULT_POP_BIAS)
 
     def _check_task(self, task):
         if (self.aux_hidden > 0 or self.aux_memory > 0) and not isinstance(task, SymbolTask):
@@ -257,7 +286,7 @@ class MemoryRNN(SequenceModel):
         if self.controller == "lstm":
             p["b"][H:2 * H] = self.forget_bias
         if self.memory is not None:
-            p["b_mem"][:P] = self.push_bias
+            p["b_mem"][:P] = self.push_bias_
             p["b_mem"][P:2 * P] = self.pop_bias_
 
     def _kernel_options(self) -> dict:

@@ -29,10 +29,8 @@ from libc.string cimport memcpy, memset
 from libc.stdint cimport int64_t
 
 from models._linalg cimport (gemm, add_row_vector, add_column_sums, head_loss_and_grad, HEAD_SOFTMAX,
-                             ACT_TANH, ws_sigmoid_inplace, ws_tanh_inplace)
+                             ACT_TANH, ws_sigmoid_inplace, ws_tanh_inplace, ws_gemm_small, ws_transpose)
 from models._seqkernel cimport SequenceKernel
-from models._lstm cimport lstm_step_forward_c, lstm_step_backward_c
-from models._rnn cimport rnn_step_forward_c, rnn_step_backward_c
 from models._memory cimport (stack_step_forward_c, stack_step_backward_c, queue_step_forward_c,
                              queue_step_backward_c, deque_step_forward_c, deque_step_backward_c)
 
@@ -43,6 +41,69 @@ cdef enum:
     MEM_DEQUE = 3
 
 _MEMORY_CODES = {None: MEM_NONE, "stack": MEM_STACK, "queue": MEM_QUEUE, "deque": MEM_DEQUE}
+
+
+# ----------------------------------------------------------------------------- cells
+# The gate arithmetic of models/_lstm.pyx (gate blocks [i, f, o, g]); the products around
+# it are arranged differently here: the embedding part of every step's input projection
+# is one product before the loop, the parameter gradients one product each after it.
+
+
+cdef inline void _step_gemm(int m, int n, int k, const double* A, int lda, const double* B, int ldb,
+                            double beta, double* C, int ldc) noexcept nogil:
+    """Row-major ``C (m, n) = A (m, k) @ B (k, n) + beta * C`` (beta 0 or 1) for the per-step
+    products (a few rows): the vectorized row kernel of ``_simd.h``, without a BLAS call."""
+    cdef int i
+    if beta == 0.0:
+        for i in range(m):
+            memset(C + i * ldc, 0, n * sizeof(double))
+    ws_gemm_small(0, 0, m, n, k, 1.0, A, lda, B, ldb, C, ldc)
+
+
+cdef inline void _lstm_cell_forward(int B, int H, double* g, const double* c_prev, double* c,
+                                    double* tanh_c, double* h) noexcept nogil:
+    """g (B, 4H) pre-activations -> activations in place; then c, tanh(c), h (B, H)."""
+    cdef int r, j, H4 = 4 * H
+    cdef double* gr
+    for r in range(B):
+        gr = g + r * H4
+        ws_sigmoid_inplace(gr, 3 * H)                 # i, f, o
+        ws_tanh_inplace(gr + 3 * H, H)                # g
+        for j in range(H):
+            c[r * H + j] = gr[H + j] * c_prev[r * H + j] + gr[j] * gr[3 * H + j]
+    memcpy(tanh_c, c, B * H * sizeof(double))
+    ws_tanh_inplace(tanh_c, B * H)
+    for r in range(B):
+        gr = g + r * H4
+        for j in range(H):
+            h[r * H + j] = gr[2 * H + j] * tanh_c[r * H + j]
+
+
+cdef inline void _lstm_cell_backward(int B, int H, const double* g, const double* c_prev,
+                                     const double* tanh_c, const double* dh, double* dc,
+                                     double* dg) noexcept nogil:
+    """dg (B, 4H) <- gate pre-activation gradients; dc (B, H): in, the gradient of c_t
+    from step t+1; out, that of c_{t-1}."""
+    cdef int r, j, H4 = 4 * H
+    cdef const double* gr
+    cdef double* dgr
+    cdef double i_t, f_t, o_t, g_t, tc, dh_v, dct
+    for r in range(B):
+        gr = g + r * H4
+        dgr = dg + r * H4
+        for j in range(H):
+            i_t = gr[j]
+            f_t = gr[H + j]
+            o_t = gr[2 * H + j]
+            g_t = gr[3 * H + j]
+            tc = tanh_c[r * H + j]
+            dh_v = dh[r * H + j]
+            dct = dh_v * o_t * (1.0 - tc * tc) + dc[r * H + j]
+            dgr[j] = dct * g_t * i_t * (1.0 - i_t)
+            dgr[H + j] = dct * c_prev[r * H + j] * f_t * (1.0 - f_t)
+            dgr[2 * H + j] = dh_v * tc * o_t * (1.0 - o_t)
+            dgr[3 * H + j] = dct * i_t * (1.0 - g_t * g_t)
+            dc[r * H + j] = dct * f_t
 
 
 cdef class MemoryRNNKernel(SequenceKernel):
@@ -85,6 +146,11 @@ cdef class MemoryRNNKernel(SequenceKernel):
     cdef double* wscr
     # backward state
     cdef double* dU
+    cdef double* dG
+    cdef double* dEmb
+    cdef double* WhT
+    cdef double* WxrT
+    cdef double* WmT
     cdef double* dM
     cdef double* dS
     cdef double* mscr
@@ -186,6 +252,11 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.S = &sview[0, 0, 0]
         self.wscr = self._scratch((2, Lm))
         self.dU = self._scratch((rows, Din))
+        self.dG = self._scratch((rows, gates))
+        self.dEmb = self._scratch((rows, max(D, 1)))
+        self.WhT = self._scratch((gates, H))
+        self.WxrT = self._scratch((gates, max(R, 1)))
+        self.WmT = self._scratch((max(K, 1), H))
         self.dM = self._scratch((rows, max(K, 1)))
         self.dS = self._scratch((batch_size, Lm))
         self.mscr = self._scratch((4, Lm))
@@ -266,29 +337,38 @@ cdef class MemoryRNNKernel(SequenceKernel):
         cdef int t, b, j, B = self.B, T = self.T, H = self.hidden_size, K = self.K, R = self.R
         cdef int D = self.D, Din = self.Din, n = B * H, gates = (4 if self.lstm else 1) * H
         cdef double* Ut
+        cdef double* Gt
         cdef double* Mt
+        cdef double* h
         memset(self.Hs, 0, n * sizeof(double))
         memset(self.Cs, 0, n * sizeof(double))
+        # the embedding part of every step's pre-activations: G = U[:, :D] W_x[:D] + b
+        gemm(0, 0, T * B, gates, D, 1.0, self.U, Din, self.Wx, gates, 0.0, self.G, gates)
+        add_row_vector(T * B, gates, self.G, self.bc)
         for t in range(T):
             Ut = self.U + <size_t>t * B * Din
+            Gt = self.G + <size_t>t * B * gates
+            h = self.Hs + <size_t>(t + 1) * n
             if R > 0:
                 for b in range(B):
                     if t > 0:
                         memcpy(Ut + b * Din + D, self.Rd + (<size_t>(t - 1) * B + b) * R, R * sizeof(double))
                     else:
                         memset(Ut + b * Din + D, 0, R * sizeof(double))
+                if t > 0:                                    # + r_{t-1} W_x[D:]
+                    _step_gemm(B, gates, R, Ut + D, Din, self.Wx + <size_t>D * gates, gates, 1.0, Gt, gates)
+            if t > 0:                                        # + h_{t-1} W_h
+                _step_gemm(B, gates, H, self.Hs + <size_t>t * n, H, self.Wh, gates, 1.0, Gt, gates)
             if self.lstm:
-                lstm_step_forward_c(B, Din, H, Ut, self.Hs + <size_t>t * n, self.Cs + <size_t>t * n, self.Wx,
-                                    self.Wh, self.bc, self.G + <size_t>t * B * gates,
-                                    self.Cs + <size_t>(t + 1) * n, self.tanhC + <size_t>t * n,
-                                    self.Hs + <size_t>(t + 1) * n)
+                _lstm_cell_forward(B, H, Gt, self.Cs + <size_t>t * n, self.Cs + <size_t>(t + 1) * n,
+                                   self.tanhC + <size_t>t * n, h)
             else:
-                rnn_step_forward_c(B, Din, H, Ut, self.Hs + <size_t>t * n, self.Wx, self.Wh, self.bc, ACT_TANH,
-                                   self.Hs + <size_t>(t + 1) * n)
+                memcpy(h, Gt, n * sizeof(double))
+                ws_tanh_inplace(h, n)
             if self.memory_code == MEM_NONE:
                 continue
             Mt = self.M + <size_t>t * B * K
-            gemm(0, 0, B, K, H, 1.0, self.Hs + <size_t>(t + 1) * n, H, self.W_mem, K, 0.0, Mt, K)
+            _step_gemm(B, K, H, h, H, self.W_mem, K, 0.0, Mt, K)
             add_row_vector(B, K, Mt, self.b_mem)
             for b in range(B):
                 ws_sigmoid_inplace(Mt + b * K, 2 * self.P)
@@ -349,6 +429,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
         cdef double* Mt
         cdef double* dMt
         cdef double* dH_t
+        cdef double* dGt
+        cdef double* h_t
         cdef double loss, v
         # embeddings (or the inputs themselves) into U's first D columns
         if self.has_E:
@@ -380,11 +462,16 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 if X0[<size_t>t * B * I + self.separator] > 0.5:
                     cut = t
                     break
-        memset(self.dWx, 0, <size_t>Din * gates * sizeof(double))
-        memset(self.dWh, 0, <size_t>H * gates * sizeof(double))
-        memset(self.dbc, 0, gates * sizeof(double))
+        # transposed weights, so that the per-step products run along rows
+        ws_transpose(H, gates, self.Wh, self.WhT)
+        if R > 0:
+            ws_transpose(R, gates, self.Wx + <size_t>D * gates, self.WxrT)
+        if K > 0 and self.memory_code != MEM_NONE:
+            ws_transpose(H, K, self.W_mem, self.WmT)
         memset(self.dh_next, 0, n * sizeof(double))
         memset(self.dc, 0, n * sizeof(double))
+        if R > 0:
+            memset(self.dU, 0, <size_t>rows * Din * sizeof(double))
         if self.memory_code != MEM_NONE:
             memset(self.dM, 0, <size_t>rows * K * sizeof(double))
             memset(self.dS, 0, <size_t>B * self.Lmax * sizeof(double))
@@ -410,27 +497,38 @@ cdef class MemoryRNNKernel(SequenceKernel):
                     for j in range(2 * P, K):
                         v = Mt[b * K + j]
                         dMt[b * K + j] *= 1.0 - v * v
-                gemm(0, 1, B, H, K, 1.0, dMt, K, self.W_mem, K, 1.0, self.dh, H)
-            Ut = self.U + <size_t>t * B * Din
-            dUt = self.dU + <size_t>t * B * Din
+                _step_gemm(B, H, K, dMt, K, self.WmT, H, 1.0, self.dh, H)
+            dGt = self.dG + <size_t>t * B * gates
             if self.lstm:
-                lstm_step_backward_c(B, Din, H, Ut, self.Hs + <size_t>t * n, self.Cs + <size_t>t * n,
-                                     self.G + <size_t>t * B * gates, self.tanhC + <size_t>t * n, self.Wx, self.Wh,
-                                     self.dh, self.dc, self.dgate, dUt, self.dh_next, self.dc, self.dWx,
-                                     self.dWh, self.dbc)
+                _lstm_cell_backward(B, H, self.G + <size_t>t * B * gates, self.Cs + <size_t>t * n,
+                                    self.tanhC + <size_t>t * n, self.dh, self.dc, dGt)
             else:
-                rnn_step_backward_c(B, Din, H, Ut, self.Hs + <size_t>t * n, self.Hs + <size_t>(t + 1) * n,
-                                    self.Wx, self.Wh, ACT_TANH, self.dh, self.dgate, dUt, self.dh_next,
-                                    self.dWx, self.dWh, self.dbc)
+                h_t = self.Hs + <size_t>(t + 1) * n
+                for j in range(n):
+                    dGt[j] = self.dh[j] * (1.0 - h_t[j] * h_t[j])
             if t == cut:                     # stop-gradient: h, c entering the separator step
                 memset(self.dh_next, 0, n * sizeof(double))
                 memset(self.dc, 0, n * sizeof(double))
+            elif t > 0:
+                _step_gemm(B, H, gates, dGt, gates, self.WhT, H, 0.0, self.dh_next, H)
+            if R > 0 and t > 0:              # d r_{t-1} = dg_t W_x[D:]^T
+                _step_gemm(B, R, gates, dGt, gates, self.WxrT, R, 0.0, self.dU + <size_t>t * B * Din + D, Din)
+        # parameter gradients: one product each over all T*B rows
+        gemm(1, 0, Din, gates, rows, 1.0, self.U, Din, self.dG, gates, 0.0, self.dWx, gates)
+        if T > 1:
+            gemm(1, 0, H, gates, (T - 1) * B, 1.0, self.Hs + n, H, self.dG + <size_t>B * gates, gates, 0.0,
+                 self.dWh, gates)
+        else:
+            memset(self.dWh, 0, <size_t>H * gates * sizeof(double))
+        memset(self.dbc, 0, gates * sizeof(double))
+        add_column_sums(rows, gates, self.dG, self.dbc)
         if self.memory_code != MEM_NONE:
             gemm(1, 0, H, K, rows, 1.0, self.Hs + n, H, self.dM, K, 0.0, self.dW_mem, K)
             memset(self.db_mem, 0, K * sizeof(double))
             add_column_sums(rows, K, self.dM, self.db_mem)
-        if self.has_E:
-            gemm(1, 0, I, D, rows, 1.0, X, I, self.dU, Din, 0.0, self.dE, D)
+        if self.has_E:                       # dE = X^T (dG W_x[:D]^T)
+            gemm(0, 1, rows, D, gates, 1.0, self.dG, gates, self.Wx, gates, 0.0, self.dEmb, D)
+            gemm(1, 0, I, D, rows, 1.0, X, I, self.dEmb, D, 0.0, self.dE, D)
         return loss
 
     # ------------------------------------------------------------------ inspection

@@ -40,7 +40,7 @@ _MEMORY_COMMON: dict[str, Any] = {
     "controller": "lstm", "hidden_size": 64, "embedding_size": 32, "memory_width": 32,
     "optimizer": "adam", "learning_rate": 3e-3, "clip_norm": 1.0, "batch_size": 16,
     "lengths": (8, 64), "curriculum": "grow", "curriculum_start": 12, "curriculum_step": 4,
-    "curriculum_threshold": 0.98, "stop_gradient": True, "push_bias": 0.0, "n_steps": 4000,
+    "curriculum_threshold": 0.98, "stop_gradient": True, "n_steps": 4000,
 }
 
 #: Per (task, memory): what differs from ``_MEMORY_COMMON`` (pop biases: the model's

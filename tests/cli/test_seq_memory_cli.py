@@ -37,7 +37,7 @@ def test_train_with_memory_uses_the_memory_recipe(ckpts):
 
     model = models.load(stack)
     assert model.memory == "stack" and model.stop_gradient and model.curriculum == "grow"
-    assert model.pop_bias_ == -1.0 and model.optimizer == "adam" and model.memory_width == 6
+    assert model.pop_bias_ == (-1.0,) and model.optimizer == "adam" and model.memory_width == 6
 
 
 def test_eval_table_side_by_side(ckpts):

@@ -51,10 +51,14 @@ def test_parameters_and_initial_biases():
     assert model.params_["b_mem"][0] == 0.0 and model.params_["b_mem"][1] == -1.0
     queue = MemoryRNN(memory="queue", push_bias=1.5, seed=0)
     queue._setup(task)
-    assert queue.params_["b_mem"][0] == 1.5 and queue.params_["b_mem"][1] == -3.0 and queue.pop_bias_ == -3.0
+    assert queue.params_["b_mem"][0] == 1.5 and queue.params_["b_mem"][1] == -3.0 and queue.pop_bias_ == (-3.0,)
     deque = MemoryRNN(memory="deque", controller="rnn", pop_bias=-2.0, seed=0)
     deque._setup(task)
-    np.testing.assert_array_equal(deque.params_["b_mem"][:4], [0.0, 0.0, -2.0, -2.0])
+    # [push top, push bottom, pop top, pop bottom]: by default the bottom end starts closed
+    np.testing.assert_array_equal(deque.params_["b_mem"][:4], [0.0, -3.0, -2.0, -2.0])
+    pairs = MemoryRNN(memory="deque", push_bias=(1.0, 2.0), pop_bias=[-1.0, -4.0], seed=0)
+    pairs._setup(task)
+    np.testing.assert_array_equal(pairs.params_["b_mem"][:4], [1.0, 2.0, -1.0, -4.0])
     assert deque.params_["W_mem"].shape == (64, 4 + 2 * 32) and deque.kind == "rnn+deque"
     plain = MemoryRNN(memory=None, seed=0)
     plain._setup(task)
@@ -81,8 +85,10 @@ def test_checkpoint_round_trip_and_exact_resume(tmp_path):
     ({"memory": "heap"}, "unknown memory 'heap'; choose one of stack, queue, deque"),
     ({"memory_width": 0}, "memory_width must be an integer >= 1, got 0"),
     ({"embedding_size": -1}, "embedding_size must be an integer >= 0, got -1"),
-    ({"pop_bias": float("nan")}, "pop_bias must be a finite number or None"),
-    ({"push_bias": "high"}, "push_bias must be a finite number, got 'high'"),
+    ({"pop_bias": float("nan")}, "pop_bias must be a finite number, a"),
+    ({"push_bias": "high"}, "push_bias must be a finite number, a (top, bottom) pair of them for the deque"),
+    ({"push_bias": (1.0, 2.0, 3.0), "memory": "deque"}, "push_bias must be a finite number, a"),
+    ({"pop_bias": (-1.0, -2.0)}, "pop_bias (-1.0, -2.0) is a (top, bottom) pair, which only the deque has"),
     ({"aux_hidden": -0.5}, "aux_hidden must be a number >= 0"),
     ({"memory": None, "aux_memory": 0.1}, "aux_memory needs a memory"),
     ({"stop_gradient": "yes"}, "stop_gradient must be True or False"),
