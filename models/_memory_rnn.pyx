@@ -11,8 +11,9 @@ the output head of ``SequenceKernel``.
 
 Buffers, time-major rows ``t * B + b``:
 
-- ``U`` (T*B, D+R): controller inputs ``[e_t, r_{t-1}]``; ``e`` for all steps is one
-  product ``X E`` written into the first D columns; ``r_{t-1}`` is copied in per step.
+- ``U`` (T*B, D+R): controller inputs ``[e_t, r_{t-1}]``; only ``r_{t-1}`` is kept
+  (copied in per step): the embedding enters through ``X (E W_x[:D])``, one product for
+  all steps.
 - ``M`` (T*B, K): the memory-facing layer after its activations, columns
   ``[push (P), pop (P), values (P*W)]``; the memories read their values from it in
   place (value stride ``B * K``), and ``dM`` receives their gradients the same way.
@@ -45,8 +46,9 @@ _MEMORY_CODES = {None: MEM_NONE, "stack": MEM_STACK, "queue": MEM_QUEUE, "deque"
 
 # ----------------------------------------------------------------------------- cells
 # The gate arithmetic of models/_lstm.pyx (gate blocks [i, f, o, g]); the products around
-# it are arranged differently here: the embedding part of every step's input projection
-# is one product before the loop, the parameter gradients one product each after it.
+# it are arranged differently here: the symbol part of every step's input projection is
+# one product before the loop (with the embedding folded in: x_t (E W_x[:D]) costs I, not
+# D, multiply-adds per gate), the parameter gradients one product each after it.
 
 
 cdef inline void _step_gemm(int m, int n, int k, const double* A, int lda, const double* B, int ldb,
@@ -147,7 +149,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
     # backward state
     cdef double* dU
     cdef double* dG
-    cdef double* dEmb
+    cdef double* PE
+    cdef double* dPE
     cdef double* WhT
     cdef double* WxrT
     cdef double* WmT
@@ -253,7 +256,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.wscr = self._scratch((2, Lm))
         self.dU = self._scratch((rows, Din))
         self.dG = self._scratch((rows, gates))
-        self.dEmb = self._scratch((rows, max(D, 1)))
+        self.PE = self._scratch((I, gates))
+        self.dPE = self._scratch((I, gates))
         self.WhT = self._scratch((gates, H))
         self.WxrT = self._scratch((gates, max(R, 1)))
         self.WmT = self._scratch((max(K, 1), H))
@@ -331,9 +335,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
                                       self.dM + b * K + 4, self.dM + b * K + 4 + W, B * K,
                                       dm, dm + 1, dm + 2, dm + 3, self.mscr)
 
-    cdef void _controller_forward(self) noexcept nogil:
-        """Controller, memory-facing layer and memory over the bound batch (U's first D
-        columns already hold the embeddings)."""
+    cdef void _controller_forward(self, const double* X) noexcept nogil:
+        """Controller, memory-facing layer and memory over the bound batch of inputs X."""
         cdef int t, b, j, B = self.B, T = self.T, H = self.hidden_size, K = self.K, R = self.R
         cdef int D = self.D, Din = self.Din, n = B * H, gates = (4 if self.lstm else 1) * H
         cdef double* Ut
@@ -342,8 +345,12 @@ cdef class MemoryRNNKernel(SequenceKernel):
         cdef double* h
         memset(self.Hs, 0, n * sizeof(double))
         memset(self.Cs, 0, n * sizeof(double))
-        # the embedding part of every step's pre-activations: G = U[:, :D] W_x[:D] + b
-        gemm(0, 0, T * B, gates, D, 1.0, self.U, Din, self.Wx, gates, 0.0, self.G, gates)
+        # the symbol part of every step's pre-activations: G = X (E W_x[:D]) + b
+        if self.has_E:
+            gemm(0, 0, self.input_size, gates, D, 1.0, self.E, D, self.Wx, gates, 0.0, self.PE, gates)
+            gemm(0, 0, T * B, gates, self.input_size, 1.0, X, self.input_size, self.PE, gates, 0.0, self.G, gates)
+        else:
+            gemm(0, 0, T * B, gates, D, 1.0, X, D, self.Wx, gates, 0.0, self.G, gates)
         add_row_vector(T * B, gates, self.G, self.bc)
         for t in range(T):
             Ut = self.U + <size_t>t * B * Din
@@ -432,13 +439,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         cdef double* dGt
         cdef double* h_t
         cdef double loss, v
-        # embeddings (or the inputs themselves) into U's first D columns
-        if self.has_E:
-            gemm(0, 0, rows, D, I, 1.0, X, I, self.E, D, 0.0, self.U, Din)
-        else:
-            for j in range(rows):
-                memcpy(self.U + <size_t>j * Din, X + <size_t>j * I, I * sizeof(double))
-        self._controller_forward()
+        self._controller_forward(X)
         H_out = self._outputs(self.Hs + n, dropout)
         loss = self._head_forward(k, H_out, want_grad)
         if not want_grad:
@@ -514,7 +515,15 @@ cdef class MemoryRNNKernel(SequenceKernel):
             if R > 0 and t > 0:              # d r_{t-1} = dg_t W_x[D:]^T
                 _step_gemm(B, R, gates, dGt, gates, self.WxrT, R, 0.0, self.dU + <size_t>t * B * Din + D, Din)
         # parameter gradients: one product each over all T*B rows
-        gemm(1, 0, Din, gates, rows, 1.0, self.U, Din, self.dG, gates, 0.0, self.dWx, gates)
+        if R > 0:                            # dW_x[D:] = [r_{t-1}]^T dG
+            gemm(1, 0, R, gates, rows, 1.0, self.U + D, Din, self.dG, gates, 0.0, self.dWx + <size_t>D * gates,
+                 gates)
+        if self.has_E:                       # dP = X^T dG; dW_x[:D] = E^T dP; dE = dP W_x[:D]^T
+            gemm(1, 0, I, gates, rows, 1.0, X, I, self.dG, gates, 0.0, self.dPE, gates)
+            gemm(1, 0, D, gates, I, 1.0, self.E, D, self.dPE, gates, 0.0, self.dWx, gates)
+            gemm(0, 1, I, D, gates, 1.0, self.dPE, gates, self.Wx, gates, 0.0, self.dE, D)
+        else:
+            gemm(1, 0, D, gates, rows, 1.0, X, D, self.dG, gates, 0.0, self.dWx, gates)
         if T > 1:
             gemm(1, 0, H, gates, (T - 1) * B, 1.0, self.Hs + n, H, self.dG + <size_t>B * gates, gates, 0.0,
                  self.dWh, gates)
@@ -526,9 +535,6 @@ cdef class MemoryRNNKernel(SequenceKernel):
             gemm(1, 0, H, K, rows, 1.0, self.Hs + n, H, self.dM, K, 0.0, self.dW_mem, K)
             memset(self.db_mem, 0, K * sizeof(double))
             add_column_sums(rows, K, self.dM, self.db_mem)
-        if self.has_E:                       # dE = X^T (dG W_x[:D]^T)
-            gemm(0, 1, rows, D, gates, 1.0, self.dG, gates, self.Wx, gates, 0.0, self.dEmb, D)
-            gemm(1, 0, I, D, rows, 1.0, X, I, self.dEmb, D, 0.0, self.dE, D)
         return loss
 
     # ------------------------------------------------------------------ inspection

@@ -55,7 +55,7 @@ def test_parameters_and_initial_biases():
     deque = MemoryRNN(memory="deque", controller="rnn", pop_bias=-2.0, seed=0)
     deque._setup(task)
     # [push top, push bottom, pop top, pop bottom]: by default the bottom end starts closed
-    np.testing.assert_array_equal(deque.params_["b_mem"][:4], [0.0, -3.0, -2.0, -2.0])
+    np.testing.assert_array_equal(deque.params_["b_mem"][:4], [0.0, -6.0, -2.0, -2.0])
     pairs = MemoryRNN(memory="deque", push_bias=(1.0, 2.0), pop_bias=[-1.0, -4.0], seed=0)
     pairs._setup(task)
     np.testing.assert_array_equal(pairs.params_["b_mem"][:4], [1.0, 2.0, -1.0, -4.0])
