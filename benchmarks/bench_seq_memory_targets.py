@@ -63,6 +63,7 @@ def run_one(name: str, seed: int, out: str | None) -> dict:
               "train_loop_seconds": round(model.train_state_.seconds, 1),
               "sequences": model.train_state_.step * model.batch_size,
               "sequences_when_curriculum_reached_64": reached_64,
+              "restarts_at_step": list(getattr(model, "restarts_", []) or []),
               "last_train_block": {k: history[-1][k] for k in ("per_symbol", "coarse", "fine")} if history else None,
               "test_lengths": [65, 128], "test_n": test.n_sequences,
               "test_coarse": round(test.coarse, 4), "test_fine": round(test.fine, 4),

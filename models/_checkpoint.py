@@ -136,6 +136,8 @@ def load_model(path: str | os.PathLike, *, backend: str | None = None):
     """
     meta, arrays = read_checkpoint(path)
     name = meta.get("model")
+    # the estimator modules register their classes when imported: make sure they are
+    from . import _memory_model, _recurrent  # noqa: F401
     cls = _MODEL_CLASSES.get(name)
     if cls is None:
         raise CheckpointError(f"{path} holds a model of class {name!r}, which this wordstack does not know "

@@ -8,6 +8,7 @@ README section "Memory models", and the docstring of :class:`MemoryRNN`.
 """
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 import numpy as np
@@ -22,6 +23,8 @@ from ._memory_rnn_ref import CONTROLLERS, MEMORY_KINDS, memory_layout
 from .tasks import SymbolTask, make_task
 
 __all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "DEFAULT_PUSH_BIAS", "MEMORY_CHOICES"]
+
+logger = logging.getLogger(__name__)
 
 #: Initial pop bias by memory when ``pop_bias`` is None. The stack: -1 (the paper's
 #: appendix B). The queue: -3, because leftover pop strength during the source eats the
@@ -86,12 +89,23 @@ class MemoryRNN(SequenceModel):
         from the hidden state ``h_t`` and from the read ``r_{t-1}`` the controller
         receives (the memory-facing input), on the source steps. They pull the pushed
         values toward the symbols. Symbol tasks only.
+    restart_after : int or None, default 32000
+        The restart rule: when a run (or its latest restart) has trained this many
+        sequences and has not yet learned the shortest lengths (no learning-curve record
+        at ``curriculum_threshold`` per-symbol training accuracy, and a ``grow``
+        curriculum still at its start), the parameters are drawn afresh
+        (initialisation stream ``[seed, 0, k]`` for the k-th restart), the optimizer state
+        is cleared, and training goes on with the next data. ``n_steps`` counts the
+        steps of every attempt. The decision is taken at the end of a data block, so it
+        is reproducible and survives checkpoints (``restarts_`` lists the steps at which
+        restarts happened). None: never restart.
     forget_bias : float, default 1.0
         LSTM forget-gate bias at initialisation.
     hidden_size : int, default 64
     optimizer, learning_rate, clip_norm, batch_size : default "adam", 3e-3, 1.0, 16
-    n_steps : int, default 4000
-        Optimizer steps (64,000 training sequences with the default batch).
+    n_steps : int, default 6000
+        Optimizer steps (96,000 training sequences with the default batch), restarts
+        included.
     curriculum, curriculum_start : default "grow", 12
         Start at source length 12 and add ``curriculum_step`` (4) whenever a block's
         training per-symbol accuracy reaches ``curriculum_threshold`` (0.98).
@@ -121,9 +135,9 @@ class MemoryRNN(SequenceModel):
     def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
                  embedding_size: int = 32, push_bias=None, pop_bias=None,
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
-                 forget_bias: float = 1.0, hidden_size: int = 64, optimizer: str = "adam",
-                 learning_rate: float = 3e-3, clip_norm: float | None = 1.0, batch_size: int = 16,
-                 n_steps: int = 4000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
+                 restart_after: int | None = 32_000, forget_bias: float = 1.0, hidden_size: int = 64,
+                 optimizer: str = "adam", learning_rate: float = 3e-3, clip_norm: float | None = 1.0,
+                 batch_size: int = 16, n_steps: int = 6000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
         self.controller = controller
         self.memory = memory
         self.memory_width = memory_width
@@ -133,6 +147,7 @@ class MemoryRNN(SequenceModel):
         self.stop_gradient = stop_gradient
         self.aux_hidden = aux_hidden
         self.aux_memory = aux_memory
+        self.restart_after = restart_after
         self.forget_bias = forget_bias
         super().__init__(hidden_size=hidden_size, optimizer=optimizer, learning_rate=learning_rate,
                          clip_norm=clip_norm, batch_size=batch_size, n_steps=n_steps, curriculum=curriculum,
@@ -189,6 +204,11 @@ class MemoryRNN(SequenceModel):
                 raise ValueError(f"{name} must be a number >= 0 (0 switches the loss off), got {value!r}")
         if self.aux_memory > 0 and self.memory is None:
             raise ValueError("aux_memory needs a memory (the loss predicts from its read); set memory or aux_memory=0")
+        if self.restart_after is not None and (isinstance(self.restart_after, bool)
+                                               or not isinstance(self.restart_after, (int, np.integer))
+                                               or self.restart_after < 1):
+            raise ValueError(f"restart_after must be a number of training sequences >= 1, or None (never restart), "
+                             f"got {self.restart_after!r}")
         if not isinstance(self.stop_gradient, (bool, np.bool_)):
             raise ValueError(f"stop_gradient must be True or False, got {self.stop_gradient!r}")
         if not self.bias:
@@ -219,11 +239,70 @@ class MemoryRNN(SequenceModel):
             raise ValueError(f"the auxiliary losses predict input symbols and need a symbol task (copy, reverse, "
                              f"bigram-flip), not {getattr(task, 'name', task)!r}; set aux_hidden=0 and aux_memory=0")
 
-    def fit(self, task, **kwargs):
-        self._check_task(make_task(task) if isinstance(task, str) else task)
-        return super().fit(task, **kwargs)
+    def fit(self, task, *, checkpoint=None, resume=False, callback=None, checkpoint_seconds=30.0):
+        task = make_task(task) if isinstance(task, str) else task
+        self._check_task(task)
+        if not resume or getattr(self, "restarts_", None) is None:
+            self.restarts_: list[int] = []
+        if self.restart_after is None:
+            return super().fit(task, checkpoint=checkpoint, resume=resume, callback=callback,
+                               checkpoint_seconds=checkpoint_seconds)
+        if resume and getattr(self, "train_state_", None) is not None and self.train_state_.step < self.n_steps:
+            self._maybe_restart(self.train_state_.step)      # the decision a finished fit left pending
+
+        def rule(progress):
+            if progress.step < self.n_steps:                 # never replace the weights a run ends with
+                self._maybe_restart(progress.step)
+            if callback is not None:
+                callback(progress)
+
+        return super().fit(task, checkpoint=checkpoint, resume=resume, callback=rule,
+                           checkpoint_seconds=checkpoint_seconds)
 
     fit.__doc__ = SequenceModel.fit.__doc__
+
+    def _maybe_restart(self, step: int) -> None:
+        """The restart rule (``restart_after``), at the end of a data block at ``step``."""
+        state = self.train_state_
+        since = self.restarts_[-1] if self.restarts_ else 0
+        if state.block_steps <= 0 or step % state.block_steps or (step - since) * self.batch_size < self.restart_after:
+            return
+        start = self._curriculum_start_length
+        for record in state.history:          # a block at the threshold has a record at it
+            if record["step"] > since and (record["per_symbol"] >= self.curriculum_threshold
+                                           or (self.curriculum == "grow" and record["max_length"] > start)):
+                return
+        self._restart(step)
+
+    @property
+    def _curriculum_start_length(self) -> int:
+        valid = self._train_lengths(self.task_)
+        start = valid[0] if self.curriculum_start is None else min(int(self.curriculum_start), int(valid[-1]))
+        return int(start)
+
+    def _restart(self, step: int) -> None:
+        """Fresh parameters (stream ``[seed, 0, k]``) and optimizer state, in place."""
+        self.restarts_.append(int(step))
+        k = len(self.restarts_)
+        logger.info("restart %d at step %d: the run had not learned length %d", k, step,
+                    self._curriculum_start_length)
+        self.params_.theta[...] = 0.0
+        self._init_params(np.random.default_rng([int(self.seed), 0, k]))
+        opt = getattr(self, "optimizer_", None)
+        if opt is not None and opt.theta is self.params_.theta:
+            opt.load_state_dict({"name": opt.name, "t": 0}, {f"state{i}": np.zeros_like(v)
+                                                         for i, v in enumerate(opt.state)})
+
+    def _checkpoint_payload(self):
+        meta, arrays = super()._checkpoint_payload()
+        meta["restarts"] = list(getattr(self, "restarts_", None) or [])
+        return meta, arrays
+
+    @classmethod
+    def _from_checkpoint(cls, meta, arrays, *, backend=None):
+        model = super()._from_checkpoint(meta, arrays, backend=backend)
+        model.restarts_ = [int(s) for s in meta.get("restarts", [])]
+        return model
 
     def _setup(self, task, *, initialize=True):
         self._check_task(task)

@@ -26,7 +26,7 @@ __all__ = ["TrainOutcome", "train_checkpoint", "evaluate_checkpoint", "run_check
 
 #: Hyperparameters only the memory models have (an error without ``memory``).
 MEMORY_OPTIONS = ("memory_width", "embedding_size", "push_bias", "pop_bias", "stop_gradient", "aux_hidden",
-                  "aux_memory")
+                  "aux_memory", "restart_after")
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class TrainOutcome:
                 "resumed_from": self.resumed_from, "steps_this_run": self.steps_this_run,
                 "seconds_this_run": round(self.seconds_this_run, 3),
                 "sequences_per_second": round(self.sequences_per_second, 1),
-                "n_parameters": m.n_parameters_,
+                "n_parameters": m.n_parameters_, "restarts": list(getattr(m, "restarts_", None) or []),
                 "last_block": {k: last.get(k) for k in ("loss_per_symbol", "per_symbol", "coarse", "fine",
                                                          "max_length")}}
 

@@ -79,6 +79,9 @@ def seq() -> None:
               help="Weight of the loss predicting the previous symbol from the hidden state (with --memory).")
 @click.option("--aux-memory", type=click.FloatRange(min=0), default=None,
               help="Weight of the loss predicting the previous symbol from the memory's read (with --memory).")
+@click.option("--restart-after", type=click.IntRange(min=1), default=None,
+              help="With --memory: start again from fresh weights when the shortest lengths are not learned "
+                   "after this many sequences (default 32000).")
 @click.option("--backend", default=None, help="cython (default) or numpy (the slow reference).")
 @click.option("--restart", is_flag=True, help="Start afresh even if --out exists.")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
@@ -93,7 +96,7 @@ wordstack seq train copy --memory queue --seed 3 --out copy-queue.ckpt
 """)
 def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout,
               activation, curriculum, vocab, width, embedding, push_bias, pop_bias, stop_gradient, aux_hidden,
-              aux_memory, backend, restart, checkpoint_every, as_json):
+              aux_memory, restart_after, backend, restart, checkpoint_every, as_json):
     """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
 
     Ctrl-C saves a checkpoint; run the same command again to resume. Training stops
@@ -109,7 +112,7 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
             batch_size=batch, n_steps=steps, lengths=_lengths(lengths), seed=seed, optimizer=optimizer,
             clip_norm=clip, dropout=dropout, activation=activation, curriculum=curriculum, backend=backend,
             memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
-            stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory)
+            stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"\nInterrupted: the checkpoint in {out} holds the last step; run the same command to resume.",
@@ -124,6 +127,9 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
     if outcome.resumed_from is not None and outcome.steps_this_run == 0:
         click.echo(f"{out} is already trained for {summary['steps']:,} steps; pass --steps N to train further.")
         return
+    if summary.get("restarts"):
+        click.echo(f"Restarted from fresh weights at step(s) {', '.join(f'{s:,}' for s in summary['restarts'])} "
+                   f"(the shortest lengths were not learned).")
     last = summary["last_block"]
     resumed = f" (resumed from step {outcome.resumed_from:,})" if outcome.resumed_from else ""
     click.echo(f"Trained {summary['model']} on {summary['task']}: {summary['steps']:,} steps, "
