@@ -128,3 +128,40 @@ def test_bad_inputs_name_the_problem():
     plain = MemoryRNN(memory=None, n_steps=1, seed=0, **SMALL).fit(tasks.Copy(vocab_size=4))
     with pytest.raises(ValueError, match="no memory to inspect"):
         plain.memory_trace(np.zeros((5, 1, 5)))
+
+
+def test_restart_rule_is_reproducible_across_checkpoints(tmp_path, monkeypatch):
+    """A run that never learns (threshold 1.0 is out of reach in 10 steps) restarts every
+    ``restart_after`` sequences at block ends; an interrupted and resumed run restarts at
+    the same steps and ends with the same weights."""
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)           # blocks of 10 steps here
+    task = tasks.Reverse(vocab_size=4)
+    params = dict(memory="stack", restart_after=40, curriculum_threshold=1.0, seed=0, **SMALL)
+    straight = MemoryRNN(n_steps=60, **params).fit(task)
+    assert straight.train_state_.block_steps == 10 and straight.restarts_ == [10, 20, 30, 40, 50]
+    half = MemoryRNN(n_steps=30, **params).fit(task, checkpoint=tmp_path / "r.ckpt")
+    assert half.restarts_ == [10, 20]                  # never at the step a fit ends with
+    resumed = models.load(tmp_path / "r.ckpt")
+    assert resumed.restarts_ == [10, 20]
+    resumed.set_params(n_steps=60).fit(task, resume=True)
+    assert resumed.restarts_ == straight.restarts_
+    np.testing.assert_array_equal(resumed.params_.theta, straight.params_.theta)
+    assert straight.optimizer_.t == 10                 # the optimizer started again at step 50
+
+
+def test_restart_draws_fresh_weights_and_spares_learning_runs(monkeypatch):
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)
+    task = tasks.Reverse(vocab_size=4)
+    model = MemoryRNN(memory="queue", n_steps=10, restart_after=40, curriculum_threshold=1.0, seed=0, **SMALL)
+    model.fit(task)
+    before = model.params_.theta.copy()
+    model._restart(10)
+    fresh = MemoryRNN(memory="queue", seed=0, **SMALL)
+    fresh._setup(task)
+    assert not np.allclose(model.params_.theta, before)
+    assert not np.allclose(model.params_.theta, fresh.params_.theta)       # stream [seed, 0, 1], not [seed, 0]
+    assert model.params_["b_mem"][1] == -3.0 and model.optimizer_.t == 0
+    easy = MemoryRNN(memory="stack", n_steps=60, restart_after=40, curriculum_threshold=0.01, seed=0, **SMALL)
+    assert easy.fit(task).restarts_ == []                                  # learned: no restart
+    with pytest.raises(ValueError, match="restart_after must be a number of training sequences >= 1"):
+        MemoryRNN(restart_after=0)
