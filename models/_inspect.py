@@ -45,7 +45,10 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
     predictions = trace["probs"].argmax(axis=1)
     inputs, outputs = _step_labels(model, batch, predictions)
     deque = model.memory == "deque"
-    cells = strengths             # the deque's 2T cells run from the bottom end to the top end
+    # the cells ever holding strength (the deque's 2T cells run from the bottom end to the top)
+    used = np.flatnonzero((strengths > 1e-3).any(axis=0))
+    lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, strengths.shape[1])
+    cells = strengths[:, lo:hi]
     ops = np.concatenate([push, pop], axis=1).T                                   # (2P, T)
     op_names = (["push top", "push bottom", "pop top", "pop bottom"] if deque else ["push", "pop"])
 
@@ -66,10 +69,11 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
     ax_ops.set_title("push and pop strengths per step", fontsize=9)
 
     ax_cells.imshow(cells.T, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, origin="lower",
-                    interpolation="nearest", extent=(-0.5, T - 0.5, -0.5, cells.shape[1] - 0.5))
-    if deque:
-        ax_cells.axhline(T - 0.5, color="white", lw=0.6, ls=":")
-        ax_cells.set_ylabel("cell (bottom end ... top end)", fontsize=8)
+                    interpolation="nearest", extent=(-0.5, T - 0.5, lo - 0.5, hi - 0.5))
+    if deque:                     # cell C + t is pushed at the top at step t, C - 1 - t at the bottom
+        C = strengths.shape[1] // 2
+        ax_cells.axhline(C - 0.5, color="white", lw=0.6, ls=":")
+        ax_cells.set_ylabel("cell (bottom pushes below the dotted line, top pushes above)", fontsize=8)
     else:
         ax_cells.set_ylabel("cell (pushed at step)", fontsize=8)
     ax_cells.set_title("strength of each memory cell after each step", fontsize=9)
