@@ -89,6 +89,14 @@ class MemoryRNN(SequenceModel):
         from the hidden state ``h_t`` and from the read ``r_{t-1}`` the controller
         receives (the memory-facing input), on the source steps. They pull the pushed
         values toward the symbols. Symbol tasks only.
+    final_learning_rate : float or None, default 3e-4
+        With the ``grow`` curriculum: the learning rate once a data block has been
+        trained at the longest lengths (decided at block ends, like the restart rule).
+        A run that is right on every training sequence keeps being pushed by Adam
+        toward larger margins at full speed; at 3e-3 that ended in a sudden collapse to
+        chance (loss log 16) after 4,300 steps in one of our deque runs. The lower rate
+        also lowers the leftover pop strength that costs the queue its longest tests.
+        None: keep ``learning_rate``.
     restart_after : int or None, default 32000
         The restart rule: when a run (or its latest restart) has trained this many
         sequences and has not yet learned the shortest lengths (no learning-curve record
@@ -103,8 +111,8 @@ class MemoryRNN(SequenceModel):
         LSTM forget-gate bias at initialisation.
     hidden_size : int, default 64
     optimizer, learning_rate, clip_norm, batch_size : default "adam", 3e-3, 1.0, 16
-    n_steps : int, default 6000
-        Optimizer steps (96,000 training sequences with the default batch), restarts
+    n_steps : int, default 5000
+        Optimizer steps (80,000 training sequences with the default batch), restarts
         included.
     curriculum, curriculum_start : default "grow", 12
         Start at source length 12 and add ``curriculum_step`` (4) whenever a block's
@@ -135,9 +143,10 @@ class MemoryRNN(SequenceModel):
     def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
                  embedding_size: int = 32, push_bias=None, pop_bias=None,
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
-                 restart_after: int | None = 32_000, forget_bias: float = 1.0, hidden_size: int = 64,
+                 restart_after: int | None = 32_000, final_learning_rate: float | None = 3e-4,
+                 forget_bias: float = 1.0, hidden_size: int = 64,
                  optimizer: str = "adam", learning_rate: float = 3e-3, clip_norm: float | None = 1.0,
-                 batch_size: int = 16, n_steps: int = 6000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
+                 batch_size: int = 16, n_steps: int = 5000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
         self.controller = controller
         self.memory = memory
         self.memory_width = memory_width
@@ -148,6 +157,7 @@ class MemoryRNN(SequenceModel):
         self.aux_hidden = aux_hidden
         self.aux_memory = aux_memory
         self.restart_after = restart_after
+        self.final_learning_rate = final_learning_rate
         self.forget_bias = forget_bias
         super().__init__(hidden_size=hidden_size, optimizer=optimizer, learning_rate=learning_rate,
                          clip_norm=clip_norm, batch_size=batch_size, n_steps=n_steps, curriculum=curriculum,
@@ -209,6 +219,10 @@ class MemoryRNN(SequenceModel):
                                                or self.restart_after < 1):
             raise ValueError(f"restart_after must be a number of training sequences >= 1, or None (never restart), "
                              f"got {self.restart_after!r}")
+        if self.final_learning_rate is not None and (not _is_number(self.final_learning_rate)
+                                                     or self.final_learning_rate <= 0):
+            raise ValueError(f"final_learning_rate must be a number > 0, or None (keep learning_rate), got "
+                             f"{self.final_learning_rate!r}")
         if not isinstance(self.stop_gradient, (bool, np.bool_)):
             raise ValueError(f"stop_gradient must be True or False, got {self.stop_gradient!r}")
         if not self.bias:
@@ -244,15 +258,12 @@ class MemoryRNN(SequenceModel):
         self._check_task(task)
         if not resume or getattr(self, "restarts_", None) is None:
             self.restarts_: list[int] = []
-        if self.restart_after is None:
-            return super().fit(task, checkpoint=checkpoint, resume=resume, callback=callback,
-                               checkpoint_seconds=checkpoint_seconds)
         if resume and getattr(self, "train_state_", None) is not None and self.train_state_.step < self.n_steps:
-            self._maybe_restart(self.train_state_.step)      # the decision a finished fit left pending
+            self._block_end_rules(self.train_state_.step)    # the decisions a finished fit left pending
 
         def rule(progress):
             if progress.step < self.n_steps:                 # never replace the weights a run ends with
-                self._maybe_restart(progress.step)
+                self._block_end_rules(progress.step)
             if callback is not None:
                 callback(progress)
 
@@ -261,11 +272,33 @@ class MemoryRNN(SequenceModel):
 
     fit.__doc__ = SequenceModel.fit.__doc__
 
+    def _block_end_rules(self, step: int) -> None:
+        """The restart rule and the learning-rate schedule, at the end of a data block."""
+        state = self.train_state_
+        if state.block_steps <= 0 or step % state.block_steps:
+            return
+        if self.restart_after is not None:
+            self._maybe_restart(step)
+        opt = getattr(self, "optimizer_", None)
+        if opt is None or opt.theta is not self.params_.theta:
+            return
+        lr = self.learning_rate
+        if self.final_learning_rate is not None and self.curriculum == "grow":
+            since = self.restarts_[-1] if self.restarts_ else 0
+            high = int(self._train_lengths(self.task_)[-1])
+            if any(since < r["step"] <= step and r["step"] % state.block_steps == 0 and r["max_length"] >= high
+                   for r in state.history):
+                lr = self.final_learning_rate
+        if opt.learning_rate != lr:
+            if lr != self.learning_rate:
+                logger.info("learning rate %g from step %d (trained at the longest lengths)", lr, step)
+            opt.learning_rate = lr
+
     def _maybe_restart(self, step: int) -> None:
         """The restart rule (``restart_after``), at the end of a data block at ``step``."""
         state = self.train_state_
         since = self.restarts_[-1] if self.restarts_ else 0
-        if state.block_steps <= 0 or step % state.block_steps or (step - since) * self.batch_size < self.restart_after:
+        if (step - since) * self.batch_size < self.restart_after:
             return
         start = self._curriculum_start_length
         for record in state.history:          # a block at the threshold has a record at it

@@ -14,9 +14,10 @@ option is not given.
   of 16, the stop-gradient at the separator, pop bias -1 (stack) or -3 (queue, deque),
   the deque's bottom end closed at the start (push bias -6), a curriculum that starts at
   source length 12 and adds 4 whenever a block's training per-symbol accuracy reaches
-  0.98, up to 64, 6,000 steps (96,000 sequences), and the restart rule: a run that has
-  not learned length 12 after 32,000 sequences starts again from fresh weights (its
-  steps count). README "Memory models" has the per-seed numbers and what made the
+  0.98, up to 64, 5,000 steps (80,000 sequences), the learning rate down to 3e-4 once
+  a block has been trained at length 64, and the restart rule: a run that has not
+  learned length 12 after 32,000 sequences starts again from fresh weights (its steps
+  count). README "Memory models" has the per-seed numbers and what made the
   difference.
 """
 from __future__ import annotations
@@ -43,7 +44,8 @@ _MEMORY_COMMON: dict[str, Any] = {
     "controller": "lstm", "hidden_size": 64, "embedding_size": 32, "memory_width": 32,
     "optimizer": "adam", "learning_rate": 3e-3, "clip_norm": 1.0, "batch_size": 16,
     "lengths": (8, 64), "curriculum": "grow", "curriculum_start": 12, "curriculum_step": 4,
-    "curriculum_threshold": 0.98, "stop_gradient": True, "n_steps": 6000, "restart_after": 32_000,
+    "curriculum_threshold": 0.98, "stop_gradient": True, "n_steps": 5000, "restart_after": 32_000,
+    "final_learning_rate": 3e-4,
 }
 
 #: Per (task, memory): what differs from ``_MEMORY_COMMON`` (pop biases: the model's

@@ -165,3 +165,21 @@ def test_restart_draws_fresh_weights_and_spares_learning_runs(monkeypatch):
     assert easy.fit(task).restarts_ == []                                  # learned: no restart
     with pytest.raises(ValueError, match="restart_after must be a number of training sequences >= 1"):
         MemoryRNN(restart_after=0)
+
+
+def test_final_learning_rate_once_the_longest_lengths_are_trained(tmp_path, monkeypatch):
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)           # blocks of 10 steps
+    task = tasks.Reverse(vocab_size=4)
+    params = dict(memory="stack", curriculum_threshold=0.01, final_learning_rate=1e-4, restart_after=None,
+                  seed=0, **SMALL)
+    straight = MemoryRNN(n_steps=40, **params).fit(task)
+    first_full = min(r["step"] for r in straight.history_ if r["max_length"] == 6)
+    assert first_full <= 20 and straight.optimizer_.learning_rate == 1e-4
+    half = MemoryRNN(n_steps=first_full + 5, **params).fit(task, checkpoint=tmp_path / "lr.ckpt")
+    resumed = models.load(tmp_path / "lr.ckpt").set_params(n_steps=40)
+    resumed.fit(task, resume=True)
+    np.testing.assert_array_equal(resumed.params_.theta, straight.params_.theta)
+    off = MemoryRNN(n_steps=40, **{**params, "final_learning_rate": None}).fit(task)
+    assert off.optimizer_.learning_rate == off.learning_rate
+    with pytest.raises(ValueError, match="final_learning_rate must be a number > 0"):
+        MemoryRNN(final_learning_rate=0.0)
