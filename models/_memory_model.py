@@ -273,11 +273,14 @@ class MemoryRNN(SequenceModel):
     fit.__doc__ = SequenceModel.fit.__doc__
 
     def _block_end_rules(self, step: int) -> None:
-        """The restart rule and the learning-rate schedule, at the end of a data block."""
+        """The restart rule and the learning-rate schedule, decided at the end of a data
+        block (at ``step``, or, resuming inside a block, at the last block end before it)."""
         state = self.train_state_
-        if state.block_steps <= 0 or step % state.block_steps:
+        if state.block_steps <= 0:
             return
-        if self.restart_after is not None:
+        at_end = step % state.block_steps == 0
+        step -= step % state.block_steps
+        if at_end and self.restart_after is not None:
             self._maybe_restart(step)
         opt = getattr(self, "optimizer_", None)
         if opt is None or opt.theta is not self.params_.theta:

@@ -174,10 +174,12 @@ def test_final_learning_rate_once_the_longest_lengths_are_trained(tmp_path, monk
                   seed=0, **SMALL)
     straight = MemoryRNN(n_steps=40, **params).fit(task)
     first_full = min(r["step"] for r in straight.history_ if r["max_length"] == 6)
-    assert first_full <= 20 and straight.optimizer_.learning_rate == 1e-4
-    half = MemoryRNN(n_steps=first_full + 5, **params).fit(task, checkpoint=tmp_path / "lr.ckpt")
-    resumed = models.load(tmp_path / "lr.ckpt").set_params(n_steps=40)
-    resumed.fit(task, resume=True)
+    switch = -(-first_full // 10) * 10                  # the end of the first block trained at length 6
+    assert switch <= 30 and straight.optimizer_.learning_rate == 1e-4
+    half = MemoryRNN(n_steps=switch + 5, **params).fit(task, checkpoint=tmp_path / "lr.ckpt")
+    assert half.optimizer_.learning_rate == 1e-4
+    resumed = models.load(tmp_path / "lr.ckpt")         # stopped inside a block, after the switch
+    resumed.set_params(n_steps=40).fit(task, resume=True)
     np.testing.assert_array_equal(resumed.params_.theta, straight.params_.theta)
     off = MemoryRNN(n_steps=40, **{**params, "final_learning_rate": None}).fit(task)
     assert off.optimizer_.learning_rate == off.learning_rate
