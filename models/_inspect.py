@@ -39,14 +39,15 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     push, pop, strengths = trace["push"], trace["pop"], trace["strengths"]        # (T, P), (T, P), (T, L)
     T, P = push.shape
     predictions = trace["probs"].argmax(axis=1)
     inputs, outputs = _step_labels(model, batch, predictions)
     deque = model.memory == "deque"
-    # the cells ever holding strength (the deque's 2T cells run from the bottom end to the top)
-    used = np.flatnonzero((strengths > 1e-3).any(axis=0))
+    # the cells that ever hold a visible strength (the deque's 2T cells run from the bottom end up)
+    used = np.flatnonzero((strengths > 0.02).any(axis=0))
     lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, strengths.shape[1])
     cells = strengths[:, lo:hi]
     ops = np.concatenate([push, pop], axis=1).T                                   # (2P, T)
@@ -77,6 +78,7 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
     else:
         ax_cells.set_ylabel("cell (pushed at step)", fontsize=8)
     ax_cells.set_title("strength of each memory cell after each step", fontsize=9)
+    ax_cells.yaxis.set_major_locator(MaxNLocator(integer=True))
     sep = [t for t, s in enumerate(inputs) if s == "|"]
     for ax in (ax_ops, ax_cells):
         for t in sep:
