@@ -63,6 +63,12 @@ _EXPORTS = {
     "blas_threads": "_base",
     "Progress": "_training",
     "TrainState": "_training",
+    # feed-forward networks on the toy tables (wordstack ff)
+    "MLP": "_mlp",
+    "FitProgress": "_mlp",
+    "Table": "_tables",
+    "TABLES": "_tables",
+    "make_table": "_tables",
     # checkpoint workflows (wordstack seq)
     "train_checkpoint": "_workflow",
     "evaluate_checkpoint": "_workflow",
