@@ -238,6 +238,17 @@ def test_save_and_load_round_trip(tmp_path, xor):
     assert back.n_epochs_ == 300 and back.direction_changes_["W1"].shape == (3, 4)
 
 
+def test_load_in_a_fresh_process(tmp_path, xor):
+    """models imports lazily: models.load must find the MLP class without a prior import."""
+    import subprocess
+    import sys
+
+    path = MLP(n_epochs=20).fit(xor.inputs, xor.targets).save(tmp_path / "xor.ckpt")
+    code = f"import models; print(type(models.load({str(path)!r})).__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "MLP"
+
+
 # ---------------------------------------------------------------------------- bad input
 
 def test_unknown_table_lists_the_valid_ones():
