@@ -135,6 +135,9 @@ def train_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
         return
     click.echo(f"MLP {tuple(model.layers)} on the {tbl.name} table: {optimizer}, lr {lr:g}, "
                f"{activation} hidden units, {loss} loss, dropout {dropout:g}; {n:,} epochs in {seconds:.2f} s")
+    if dropout > 0:
+        click.echo("(With dropout, each error but the last is that epoch's thinned network's; the last one and the "
+                   "outputs have dropout off.)")
     for record in summary["errors"]:
         click.echo(f"Error after {record['epoch']:>7,} epochs: {record['error']:.6f}")
     click.echo("Final outputs (dropout off):")

@@ -52,6 +52,13 @@ def test_train_with_dropout_and_two_hidden_layers():
     assert out["layers"] == [3, 8, 4, 1] and out["epochs"] == 500
 
 
+def test_train_text_with_dropout_says_which_errors_are_thinned():
+    result = invoke("ff", "train", "--dropout", "0.5", "--epochs", "200", "--every", "100")
+    assert result.exit_code == 0, result.output
+    assert "dropout 0.5; 200 epochs" in result.stdout and "thinned network" in result.stdout
+    assert len(re.findall(r"Error after", result.stdout)) == 3
+
+
 def test_train_diverging_lr_is_a_clean_error():
     result = invoke("ff", "train", "--lr", "1000")
     assert result.exit_code == 1
