@@ -422,7 +422,7 @@ class MLP:
     >>> net.fit(xor.inputs, xor.targets).error_ < 0.01                       # doctest: +SKIP
     True
     >>> net.predict(xor.inputs).round(2).ravel().tolist()                    # doctest: +SKIP
-    [0.0, 0.99, 0.99, 0.01]
+    [0.0, 1.0, 1.0, 0.01]
     """
 
     #: Epochs per block: losses, errors, dropout masks and direction changes are
