@@ -7,12 +7,14 @@ bytes.
 
 How the work travels
 --------------------
-- **Tasks**: one per book, or per part (``PART_CHARS`` characters) of a very large
-  book, submitted with Dask's futures API (``Client.submit`` + ``as_completed``),
-  at most two per worker thread at a time. The futures API rather than
-  ``dask.bag``: a bag's ``compute()`` gathers every result into the client at
-  once, while futures let the client write each book's shard and drop it as soon
-  as it arrives, so the client's memory does not grow with the corpus.
+- **Tasks**: one per book (small books packed together, up to a few MB of text,
+  so that Dask's 10-30 ms per task stays small), or per part (``PART_CHARS``
+  characters) of a very large book, submitted with Dask's futures API
+  (``Client.submit`` + ``as_completed``), at most two per worker thread at a
+  time. The futures API rather than ``dask.bag``: a bag's ``compute()`` gathers
+  every result into the client at once, while futures let the client write each
+  book's shard and drop it as soon as it arrives, so the client's memory does not
+  grow with the corpus.
 - **Models**: the Punkt model (and later the phrase model) is trained once on the
   client and sent as the payload of one small task that every book task depends
   on. Dask copies its result to each worker once; each worker process builds the
@@ -67,14 +69,20 @@ def import_distributed():
     return distributed
 
 
-def check_scheduler(scheduler: Any) -> Any:
+def check_scheduler(scheduler: Any, jobs: int | None = None) -> Any:
     """Validate ``scheduler`` (``"local"``, an address or a ``distributed.Client``); return it.
 
     Raises
     ------
     ValueError
-        ``scheduler`` is none of those.
+        ``scheduler`` is none of those, or ``jobs`` is given with a cluster that
+        was started elsewhere.
     """
+    if jobs is not None and scheduler != LOCAL:
+        raise ValueError(
+            f"jobs={jobs!r} sizes the local process pool or a LocalCluster; a Dask cluster at an address "
+            "has the workers it was started with: drop jobs (--jobs), or use scheduler='local' (--dask alone)"
+        )
     if isinstance(scheduler, str):
         if scheduler == LOCAL or _ADDRESS_RE.match(scheduler):
             return scheduler
@@ -89,6 +97,44 @@ def check_scheduler(scheduler: Any) -> Any:
         f"scheduler must be 'local', an address such as 'tcp://host:8786' or a distributed.Client, "
         f"got {scheduler!r}"
     )
+
+
+def _start_local_cluster(distributed, n_workers: int):
+    """A LocalCluster of single-threaded worker processes that start with the tokenizer imported.
+
+    Where the platform has it, workers are forked from a *forkserver* that has
+    imported distributed and corpus_tools once (Dask's default, spawn, has every
+    worker start a fresh interpreter and import NLTK and SciPy again: seconds of
+    CPU per worker). Only the start uses it; a worker restarted later (after a
+    crash) is spawned as usual.
+    """
+    import multiprocessing
+
+    import dask
+
+    try:
+        from distributed.utils import get_mp_context  # reads the method when a worker starts
+    except ImportError:  # pragma: no cover - older distributed fixes the method at import
+        get_mp_context = None
+    forkserver_ok = "forkserver" in multiprocessing.get_all_start_methods() and get_mp_context is not None
+    method = "forkserver" if forkserver_ok else dask.config.get("distributed.worker.multiprocessing-method")
+    # The statistical profiler samples each worker's stack every 10 ms: a few percent of a
+    # pure-Python task's time, for a dashboard view nobody looks at during an ingest.
+    with dask.config.set({"distributed.worker.multiprocessing-method": method,
+                          "distributed.worker.profile.enabled": False}):
+        if method == "forkserver":
+            from multiprocessing import forkserver
+
+            ctx = get_mp_context()  # sets distributed's own forkserver preload list first
+            preload = list(getattr(forkserver._forkserver, "_preload_modules", None) or [])
+            if "corpus_tools._ingest" not in preload:
+                ctx.set_forkserver_preload(preload + ["corpus_tools._ingest"])
+        return distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+            silence_logs=logging.ERROR,
+            # a spawned worker imports the tokenizer while it starts, not on its first book
+            preload=["corpus_tools._ingest"],
+        )
 
 
 def _worker_probe() -> str:
@@ -190,26 +236,19 @@ class DaskExecutor(Executor):
     compress = True
 
     def __init__(self, scheduler: Any, jobs: int | None = None):
-        scheduler = check_scheduler(scheduler)
-        if jobs is not None and scheduler != LOCAL:
-            raise ValueError(
-                f"jobs={jobs!r} sizes the local process pool or a LocalCluster; a Dask cluster at an address "
-                "has the workers it was started with: drop jobs (--jobs), or use scheduler='local' (--dask alone)"
-            )
+        scheduler = check_scheduler(scheduler, jobs)
         distributed = import_distributed()
         self._cluster = None
         self._own_client = True
         if scheduler == LOCAL:
             n_workers = default_jobs() if jobs is None else jobs
-            self._cluster = distributed.LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            )
+            self._cluster = _start_local_cluster(distributed, n_workers)
             self.client = distributed.Client(self._cluster)
             self.where = f"a LocalCluster of {n_workers} worker process{'es' if n_workers != 1 else ''}"
         elif isinstance(scheduler, str):
             try:
-                self.client = distributed.Client(scheduler, timeout="20s")
+                # waits up to distributed.comm.timeouts.connect (30 s by default)
+                self.client = distributed.Client(scheduler)
             except (OSError, TimeoutError) as exc:
                 raise CorpusToolsError(
                     f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with `dask scheduler` "
@@ -248,6 +287,9 @@ class DaskExecutor(Executor):
 
     def describe(self) -> str:
         return self.where
+
+    def slots(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
 
     def _session(self, fn, model, n_items):
         return _DaskSession(self.client, fn, model)

@@ -97,6 +97,10 @@ class Executor:
     def describe(self) -> str:
         return type(self).__name__
 
+    def slots(self) -> int:
+        """How many items can run at once (worker processes or threads)."""
+        return 1
+
     def map(self, fn: WorkerFn, items: Iterable[Any], model: ModelSpec, *, n_items: int | None = None,
             ordered: bool = False) -> Iterator[tuple[int, Any]]:
         """Yield ``(index, fn(item, model))`` for every item, each index exactly once.
@@ -241,6 +245,9 @@ class LocalExecutor(Executor):
 
     def describe(self) -> str:
         return f"{self.jobs} local process{'es' if self.jobs != 1 else ''}"
+
+    def slots(self) -> int:
+        return self.jobs
 
     def _session(self, fn, model, n_items):
         processes = self.jobs if n_items is None else min(self.jobs, n_items)

@@ -26,8 +26,8 @@ How the work is spread
 which books are unchanged), then hands the per-book work to an *executor*
 (:mod:`corpus_tools._executor`): ``jobs`` local processes by default, or a Dask
 cluster with ``scheduler=`` (:mod:`corpus_tools._dask`). One task tokenizes one
-book, or one part of about :data:`PART_CHARS` characters of a very large book;
-the worker returns the tokenized text and this process writes the shard, so the
+book (small books packed together, see :data:`TASK_CHARS`), or one part of
+about :data:`PART_CHARS` characters of a very large book; the worker returns the tokenized text and this process writes the shard, so the
 workers need no access to the corpus folder. With phrases on, the phrase model is
 trained here over the shards and shipped to the workers, which apply it block by
 block; the results are written to ``sentences.txt`` in book order. At most a
@@ -43,6 +43,7 @@ import logging
 import os
 import pickle
 import shutil
+import threading
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -185,6 +186,12 @@ class Corpus:
 #: about this size, tokenized by separate tasks (its chunks are independent; see
 #: :func:`tokenize_part`).
 PART_CHARS = 64 << 20
+#: Small books are packed into one task up to this many (estimated) characters, and
+#: fewer when that would leave a worker thread with under :data:`TASKS_PER_SLOT`
+#: tasks: a Dask task costs some 10-30 ms of scheduling and transfer, as much as
+#: tokenizing a 30 kB book, while a task of a few hundred kB keeps that under 5%.
+TASK_CHARS = 4 << 20
+TASKS_PER_SLOT = 16
 #: Bytes of tokenized text per phrase-application task.
 PHRASE_BLOCK_BYTES = 4 << 20
 # Decoded characters per byte on disk, to estimate a book's size before reading it.
@@ -193,7 +200,7 @@ _INFLATION = {".gz": 3, ".bz2": 4, ".xz": 4, ".epub": 3}
 
 @dataclass(frozen=True)
 class BookPart:
-    """One tokenize task: chunks ``[first_chunk, stop_chunk)`` of one book.
+    """A book, or chunks ``[first_chunk, stop_chunk)`` of a very large one.
 
     Chunks are :func:`corpus_tools.read_book`'s paragraph-aligned pieces of about
     1 MB; ``stop_chunk`` None means "to the end of the book". A book tokenized in
@@ -207,6 +214,7 @@ class BookPart:
     first_chunk: int = 0
     stop_chunk: int | None = None
     compress: bool = False
+    chars: int = 0  # estimated characters of text (for packing tasks)
 
 
 def plan_parts(book: int, source: str, size: int, *, compress: bool = False) -> list[BookPart]:
@@ -215,12 +223,29 @@ def plan_parts(book: int, source: str, size: int, *, compress: bool = False) -> 
     estimate = size * _INFLATION.get(suffix, 1)
     n = max(1, -(-estimate // PART_CHARS))
     if n == 1:
-        return [BookPart(book, source, compress=compress)]
+        return [BookPart(book, source, compress=compress, chars=estimate)]
     per = max(1, PART_CHARS // _CHUNK_CHARS)
     return [
-        BookPart(book, source, k, n, k * per, None if k == n - 1 else (k + 1) * per, compress)
+        BookPart(book, source, k, n, k * per, None if k == n - 1 else (k + 1) * per, compress,
+                 chars=min(PART_CHARS, estimate - k * PART_CHARS) if k < n - 1 else estimate - k * PART_CHARS)
         for k in range(n)
     ]
+
+
+def plan_tasks(parts: list[BookPart], slots: int) -> list[list[BookPart]]:
+    """Pack consecutive book parts into tasks (see :data:`TASK_CHARS`); order is kept."""
+    total = sum(p.chars for p in parts)
+    target = max(1, min(TASK_CHARS, total // (TASKS_PER_SLOT * max(1, slots))))
+    tasks: list[list[BookPart]] = []
+    size = 0
+    for part in parts:
+        if tasks and size + part.chars <= target:
+            tasks[-1].append(part)
+            size += part.chars
+        else:
+            tasks.append([part])
+            size = part.chars
+    return tasks
 
 
 class _Tokenizer:
@@ -286,6 +311,11 @@ def tokenize_part(part: BookPart, tokenizer: _Tokenizer) -> dict:
         "tokens": n_tok,
         "data": zlib.compress(data, 1) if part.compress else data,
     }
+
+
+def tokenize_parts(parts: list[BookPart], tokenizer: _Tokenizer) -> list[dict]:
+    """One task: :func:`tokenize_part` for each of ``parts``."""
+    return [tokenize_part(part, tokenizer) for part in parts]
 
 
 def phrase_block(item: tuple[bytes, bool], frozen) -> bytes:
@@ -513,12 +543,59 @@ def _plan(books: list[str], shard_dir: Path, old: dict | None):
     return records, todo
 
 
-def _make_executor(scheduler, jobs: int | None) -> Executor:
-    if scheduler is None:
-        return LocalExecutor(default_jobs() if jobs is None else jobs)
-    from ._dask import DaskExecutor
+class _ExecutorStarter:
+    """The executor of one ingest, started on demand or ahead of time.
 
-    return DaskExecutor(scheduler, jobs)
+    A Dask cluster takes seconds to start (and to connect to and check), so a
+    fresh ingest starts it in a background thread while this thread trains the
+    Punkt model; :meth:`get` waits for it. Local executors start instantly.
+    """
+
+    def __init__(self, scheduler, jobs: int | None):
+        self.scheduler, self.jobs = scheduler, jobs
+        self._executor: Executor | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _make(self) -> Executor:
+        if self.scheduler is None:
+            executor: Executor = LocalExecutor(default_jobs() if self.jobs is None else self.jobs)
+        else:
+            from ._dask import DaskExecutor
+
+            executor = DaskExecutor(self.scheduler, self.jobs)
+        logger.info("tokenizing on %s", executor.describe())
+        return executor
+
+    def _run(self) -> None:
+        try:
+            self._executor = self._make()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by get()
+            self._error = exc
+
+    def start_ahead(self) -> None:
+        if self.scheduler is not None and self._thread is None and self._executor is None:
+            self._thread = threading.Thread(target=self._run, name="wordstack-executor-start", daemon=True)
+            self._thread.start()
+
+    def get(self) -> Executor:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+        if self._executor is None:
+            self._executor = self._make()
+        return self._executor
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -594,7 +671,7 @@ def ingest(
     if scheduler is not None:
         from ._dask import check_scheduler, import_distributed
 
-        check_scheduler(scheduler)
+        check_scheduler(scheduler, jobs)
         import_distributed()
     report = progress or (lambda stage, done, total: None)
     books = find_sources(paths)
@@ -621,46 +698,42 @@ def ingest(
         punkt = _read_json(out / PUNKT, "Punkt model")
         if punkt_digest(punkt) != old.get("punkt_sha256"):
             reuse = False
-    if not reuse:
-        report("punkt", 0, 1)
-        punkt = punkt_to_dict(train_punkt(_punkt_sample(books, settings)))
-        report("punkt", 1, 1)
-        shutil.rmtree(shard_dir, ignore_errors=True)
-        old = None
-    shard_dir.mkdir(exist_ok=True)
-    punkt_sha = punkt_digest(punkt)
-    write_json(out / PUNKT, punkt)
-
-    records, todo = _plan(books, shard_dir, old)
-
-    executor: Executor | None = None
-
-    def get_executor() -> Executor:
-        nonlocal executor
-        if executor is None:
-            executor = _make_executor(scheduler, jobs)
-            logger.info("tokenizing on %s", executor.describe())
-        return executor
-
+    executors = _ExecutorStarter(scheduler, jobs)
+    get_executor = executors.get
     try:
+        if not reuse:
+            executors.start_ahead()  # every book will be tokenized: start the cluster meanwhile
+            report("punkt", 0, 1)
+            punkt = punkt_to_dict(train_punkt(_punkt_sample(books, settings)))
+            report("punkt", 1, 1)
+            shutil.rmtree(shard_dir, ignore_errors=True)
+            old = None
+        shard_dir.mkdir(exist_ok=True)
+        punkt_sha = punkt_digest(punkt)
+        write_json(out / PUNKT, punkt)
+
+        records, todo = _plan(books, shard_dir, old)
+
         # Tokenize what changed; the workers send the text back, this process writes the shards.
         report("tokenize", 0, len(todo))
         if todo:
             ex = get_executor()
             parts = [p for i, source, size, _ in todo for p in plan_parts(i, source, size, compress=ex.compress)]
+            tasks = plan_tasks(parts, ex.slots())
             stats = {i: (size, mtime_ns) for i, _, size, mtime_ns in todo}
             writer = _ShardWriter(shard_dir)
             done = 0
-            for index, result in ex.map(tokenize_part, parts, _tokenizer_spec(punkt, settings), n_items=len(parts)):
-                part = parts[index]
-                facts = writer.add(part, result)
-                if facts is None:
-                    continue
-                record = _merge_parts(part.source, *stats[part.book], facts)
-                writer.finish(part, record)
-                records[part.book] = record
-                done += 1
-                report("tokenize", done, len(todo))
+            for index, results in ex.map(tokenize_parts, tasks, _tokenizer_spec(punkt, settings),
+                                         n_items=len(tasks)):
+                for part, result in zip(tasks[index], results):
+                    facts = writer.add(part, result)
+                    if facts is None:
+                        continue
+                    record = _merge_parts(part.source, *stats[part.book], facts)
+                    writer.finish(part, record)
+                    records[part.book] = record
+                    done += 1
+                    report("tokenize", done, len(todo))
 
         sources: list[SourceRecord] = [r for r in records if r is not None]
         if len(sources) != len(books):  # pragma: no cover - would be an executor bug
@@ -706,8 +779,7 @@ def ingest(
         sent_sha, n_sent, n_tok = _write_sentences(out / SENTENCES, blocks)
         report("write", 1, 1)
     finally:
-        if executor is not None:
-            executor.close()
+        executors.close()
 
     seconds = time.perf_counter() - t0
     manifest = {
