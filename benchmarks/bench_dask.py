@@ -6,8 +6,10 @@ per core) runs at >= 0.8x the speed of the local multi-process ingest (``jobs`` 
 all cores); the one-process ingest is reported beside them. Each run is a fresh
 corpus folder in a fresh Python process (so the LocalCluster's start and stop are
 counted, as a user would pay them); the script samples the run's whole process
-tree (client, pool or cluster workers, Dask scheduler) every 50 ms and reports
-its peak resident memory, summed over the processes, and the client's own peak.
+tree (client, pool or cluster workers, Dask scheduler) every 0.1 s and reports
+its peak resident memory, summed over the processes (shared pages counted once per
+process: an upper bound), the client's own peak, and the tree's CPU time (which,
+unlike seconds, the other users of a shared machine do not inflate).
 All three runs must write the same sentences.txt (checked).
 
 Copy k of the corpus has its lowercase letters rotated by k places (copy 0 is the
@@ -78,28 +80,37 @@ def measure(mode: str, books: Path, out: Path) -> dict:
                             stdout=subprocess.PIPE, text=True)
     root = psutil.Process(proc.pid)
     peak_tree = peak_client = 0
+    cpu: dict[int, float] = {}  # last CPU time seen per process of the tree
+    procs: list = []
+    listed = 0.0
     while proc.poll() is None:
         try:
-            procs = [root] + root.children(recursive=True)
+            if time.monotonic() - listed > 0.5:  # listing the tree scans /proc: not every sample
+                procs = [root] + root.children(recursive=True)
+                listed = time.monotonic()
             rss = 0
             for p in procs:
                 try:
-                    r = p.memory_info().rss
+                    with p.oneshot():
+                        r = p.memory_info().rss
+                        t = p.cpu_times()
                 except psutil.Error:
                     continue
+                cpu[p.pid] = t.user + t.system
                 rss += r
                 if p.pid == root.pid:
                     peak_client = max(peak_client, r)
             peak_tree = max(peak_tree, rss)
         except psutil.Error:
             pass
-        time.sleep(0.05)
+        time.sleep(0.1)
     stdout = proc.stdout.read()
     if proc.returncode != 0:
         raise SystemExit(f"{mode} run failed with exit status {proc.returncode}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_tree_mb"] = peak_tree / 2**20
     result["peak_client_mb"] = peak_client / 2**20
+    result["cpu_s"] = sum(cpu.values())  # whole tree, sampled: a lower bound by < 0.1 s per process
     return result
 
 
@@ -140,6 +151,7 @@ def main() -> None:
             "dask_localcluster_s": round(med["dask"], 2),
             "local_processes_s": round(med["processes"], 2),
             "one_process_s": round(med["one"], 2),
+            "cpu_s": {m: round(statistics.median(r["cpu_s"] for r in rs), 1) for m, rs in runs.items()},
             "peak_tree_mb": {m: round(max(r["peak_tree_mb"] for r in rs)) for m, rs in runs.items()},
             "peak_client_mb": {m: round(max(r["peak_client_mb"] for r in rs)) for m, rs in runs.items()},
             "all_runs_s": {m: [round(r["seconds"], 2) for r in rs] for m, rs in runs.items()},

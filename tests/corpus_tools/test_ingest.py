@@ -310,3 +310,16 @@ def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch):
         ct.ingest([tmp_path / "books"], tmp_path / "c", scheduler="local")
     assert isinstance(info.value, ImportError)
     assert not (tmp_path / "c").exists()
+
+
+def test_plan_tasks_packs_small_books_in_order(monkeypatch):
+    from corpus_tools import _ingest
+
+    parts = [_ingest.BookPart(i, f"b{i}.txt", chars=c) for i, c in enumerate([10, 10, 10, 100, 10, 10])]
+    # total 150 over 16 tasks per slot and one slot: at most 9 characters a task, so no packing
+    assert [len(t) for t in _ingest.plan_tasks(parts, 1)] == [1] * 6
+    monkeypatch.setattr(_ingest, "TASKS_PER_SLOT", 5)  # 150 // 5 = 30 characters a task
+    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 1)] == [[0, 1, 2], [3], [4, 5]]
+    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 3)] == [[0], [1], [2], [3], [4], [5]]
+    monkeypatch.setattr(_ingest, "TASK_CHARS", 20)  # the cap
+    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 1)] == [[0, 1], [2], [3], [4, 5]]
