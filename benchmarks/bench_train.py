@@ -33,10 +33,7 @@ def main() -> None:
     sentences = str(corpus.sentences_file)
 
     def raw_gensim() -> float:
-        model = Word2Vec(vector_size=params.vector_size, window=params.window, min_count=params.min_count,
-                         sg=params.sg, hs=params.hs, negative=params.negative, sample=params.sample,
-                         alpha=params.alpha, min_alpha=params.min_alpha, workers=params.workers,
-                         seed=params.seed, epochs=params.epochs)
+        model = Word2Vec(**params.gensim_kwargs())
         model.build_vocab(corpus_file=sentences)
         t0 = time.perf_counter()
         model.train(corpus_file=sentences, total_examples=model.corpus_count,

@@ -10,6 +10,10 @@ Corpus
 Word vectors
     :func:`train`, :class:`Word2VecParams`, :func:`load_vectors`,
     :class:`Vectors`, :class:`Neighbor`, :func:`load_gensim_model`.
+Evaluation, exploration, interop
+    :func:`evaluate` (WordSim-353, SimLex-999, Google analogies), :func:`query_terms`,
+    :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
+    :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec`.
 Defaults
     :func:`wordstack_home`, :func:`default_model_dir`, :func:`default_corpus_dir`,
     :func:`ensure_default_model`.
@@ -66,6 +70,33 @@ _EXPORTS = {
     "Vectors": "_vectors",
     "Neighbor": "_vectors",
     "load_vectors": "_vectors",
+    # evaluation
+    "evaluate": "_evaluate",
+    "evaluate_pairs": "_evaluate",
+    "evaluate_analogies": "_evaluate",
+    "gensim_test_data": "_evaluate",
+    "Evaluation": "_evaluate",
+    "PairsScore": "_evaluate",
+    "AnalogyScore": "_evaluate",
+    "AnalogySection": "_evaluate",
+    "MalformedLine": "_evaluate",
+    # exploration
+    "query_terms": "_explore",
+    "map_words": "_explore",
+    "plot_map": "_explore",
+    "WordMap": "_explore",
+    "cluster_words": "_explore",
+    "plot_clusters": "_explore",
+    "Clustering": "_explore",
+    "Cluster": "_explore",
+    # interop
+    "import_vectors": "_interop",
+    "export_vectors": "_interop",
+    "read_word2vec": "_interop",
+    "ImportResult": "_interop",
+    "ExportResult": "_interop",
+    "VectorsFileError": "_interop",
+    "VECTOR_FORMATS": "_interop",
     # defaults
     "ensure_default_model": "_defaults",
     "DEFAULT_CONFIGS": "_defaults",

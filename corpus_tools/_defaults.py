@@ -6,8 +6,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from ._errors import ModelError
-from ._paths import default_corpus_dir, default_model_dir, shipped_corpus, wordstack_home
+from ._errors import CorpusError
+from ._paths import default_corpus_dir, default_model_dir, shipped_corpus
 from ._word2vec import Word2VecParams
 
 #: The two configurations of the side-by-side comparison in A. Trask's analysis:
@@ -71,19 +71,15 @@ def ensure_default_model(
     say = on_stage or (lambda msg: None)
     try:
         corpus = load_corpus(corpus_dir)
-        if not retrain and model_is_current(model_dir, params, corpus.manifest_sha256):
-            return model_dir
-    except Exception:  # noqa: BLE001 - any problem with the cached corpus: rebuild it
-        pass
-    say(f"ingesting the shipped Shakespeare corpus into {corpus_dir}")
-    corpus = ingest([shipped_corpus()], corpus_dir, progress=on_ingest_progress)
+    except (CorpusError, KeyError, TypeError, ValueError):  # missing or damaged cached corpus: rebuild it
+        say(f"ingesting the shipped Shakespeare corpus into {corpus_dir}")
+        corpus = ingest([shipped_corpus()], corpus_dir, progress=on_ingest_progress)
     if not retrain and model_is_current(model_dir, params, corpus.manifest_sha256):
         return model_dir
-    say(f"training {name} ({params.vector_size}d, {params.epochs} epochs) into {model_dir}")
+    epochs = f"{params.epochs} epoch" + ("s" if params.epochs != 1 else "")
+    say(f"training {name} ({params.vector_size}d, {epochs}) into {model_dir}")
     train(corpus_dir, model_dir, params, on_epoch=on_epoch)
-    if not (model_dir / "meta.json").exists():  # pragma: no cover - train() raises first
-        raise ModelError(f"training finished but {model_dir} has no meta.json")
     return model_dir
 
 
-__all__ = ["DEFAULT_CONFIGS", "ensure_default_model", "model_is_current", "wordstack_home"]
+__all__ = ["DEFAULT_CONFIGS", "ensure_default_model", "model_is_current"]

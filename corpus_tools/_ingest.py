@@ -687,7 +687,12 @@ def ingest(
     out.mkdir(parents=True, exist_ok=True)
     shard_dir = out / SHARDS
 
-    old = _read_json(out / MANIFEST, "manifest") if (out / MANIFEST).exists() else None
+    old = None
+    if (out / MANIFEST).exists():
+        try:
+            old = _read_json(out / MANIFEST, "manifest")
+        except CorpusError as exc:  # our folder, damaged: rebuild it rather than give up
+            logger.warning("%s; rebuilding the corpus from scratch", exc)
     reuse = (
         old is not None
         and old.get("format") == CORPUS_FORMAT

@@ -130,6 +130,10 @@ class Word2VecParams:
             return self
         return Word2VecParams(**{**asdict(self), "workers": default_jobs()})
 
+    def gensim_kwargs(self) -> dict:
+        """Keyword arguments for ``gensim.models.Word2Vec`` (the field names are gensim's)."""
+        return asdict(self.resolved())
+
     @classmethod
     def from_dict(cls, d: dict) -> "Word2VecParams":
         names = {f.name for f in fields(cls)}
@@ -236,20 +240,7 @@ def train(
     if corp.tokens == 0:
         raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
     t0 = time.perf_counter()
-    model = Word2Vec(
-        vector_size=params.vector_size,
-        window=params.window,
-        min_count=params.min_count,
-        sg=params.sg,
-        hs=params.hs,
-        negative=params.negative,
-        sample=params.sample,
-        alpha=params.alpha,
-        min_alpha=params.min_alpha,
-        workers=params.workers,
-        seed=params.seed,
-        epochs=params.epochs,
-    )
+    model = Word2Vec(**params.gensim_kwargs())
     corpus_file = str(corp.sentences_file)
     model.build_vocab(corpus_file=corpus_file)
     if len(model.wv) == 0:

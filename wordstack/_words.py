@@ -159,7 +159,7 @@ def _query_models(vectors_list, words: list[str], n: int) -> list[dict]:
             "epochs": vecs.meta.get("params", {}).get("epochs"),
         }
         try:
-            entry["neighbors"] = vecs.most_similar(words, topn=n)
+            entry["neighbors"] = vecs.most_similar(ct.query_terms(vecs, words), topn=n)
         except ct.UnknownWordError as exc:
             entry["error"] = str(exc)
             entry["unknown"] = exc.word
@@ -180,10 +180,14 @@ def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bo
             payload.append(r)
         echo_json({"query": query, "results": payload})
         return answered
-    if len(results) == 1 and "error" in results[0]:
+    if len(results) == 1 and not answered:
         return False
-    cols = [(r["label"], r.get("neighbors", r.get("error", ""))) for r in results]
+    # a model that lacks a word says so in its column; the full message (with suggestions) follows the table
+    cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}") for r in results]
     click.echo(_neighbors_table(query, cols, n))
+    for r in results:
+        if "error" in r:
+            click.echo(f"  {r['error']}")
     return answered
 
 
@@ -304,18 +308,28 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
 @json_option
 @example("wordstack similar romeo\n"
          "wordstack similar king queen -n 5\n"
-         "wordstack similar hermione -m models/small -m models/big --json")
+         "wordstack similar \"expecto patronum\"      (a phrase model)\n"
+         "wordstack similar hermione -m models/small -m models/big --json\n"
+         "wordstack similar -m models/small -m models/big    (interactive)")
 def similar(words, models, topn, as_json):
     """Nearest words to WORDS by cosine similarity (several words: their normalised sum).
 
     With several --model options the lists are printed side by side, headed by
-    each model's dimensions and epochs.
+    each model's dimensions and epochs. A quoted phrase ("expecto patronum")
+    finds the model's phrase token (expecto_patronum) when it has one.
+
+    Without WORDS, queries are read line by line from the terminal or stdin
+    (like the word2vec tool's `distance`) until EXIT, an empty line or end of
+    input; with --json each answer is one JSON line.
     """
     import corpus_tools as ct
 
-    if not words:
-        raise click.UsageError("give at least one word, e.g. `wordstack similar romeo`")
     vectors_list = [ct.load_vectors(m) for m in _resolve_models(models)]
+    if not words:
+        from ._vectors_cli import interactive_similar
+
+        interactive_similar(vectors_list, topn, as_json)
+        return
     query = " ".join(words)
     results = _query_models(vectors_list, list(words), topn)
     if not _print_results(query, results, topn, as_json):

@@ -10,6 +10,8 @@ import click
 
 from . import __version__
 from ._common import WordstackGroup, configure_logging
+from ._seq import seq as SEQ_GROUP
+from ._vectors_cli import COMMANDS as VECTOR_COMMANDS
 from ._words import COMMANDS as WORD_COMMANDS
 
 
@@ -33,8 +35,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
         configure_logging(verbose)
 
 
-for _command in WORD_COMMANDS:
+for _command in WORD_COMMANDS + VECTOR_COMMANDS:
     cli.add_command(_command)
+cli.add_command(SEQ_GROUP)
 
 
 def main() -> None:

@@ -174,9 +174,10 @@ def test_train_ctrl_c_is_clean(runner, shakespeare_corpus, small_model, tmp_path
     assert ct.load_vectors(target).vector_size == 32  # the previous model survived
 
 
-def test_similar_requires_a_word(runner, small_model):
-    result = runner.invoke(cli, ["similar", "-m", str(small_model)])
-    assert result.exit_code == 2 and "give at least one word" in result.stderr
+def test_similar_without_words_reads_queries_from_stdin(runner, small_model):
+    # issue 3: no WORDS means interactive mode; empty input ends it at once (more in test_vectors_cli.py)
+    result = runner.invoke(cli, ["similar", "-m", str(small_model)], input="")
+    assert result.exit_code == 0 and result.stdout == ""
 
 
 def test_default_model_lists_juliet_for_romeo(runner, default_model_home, monkeypatch):
@@ -218,3 +219,14 @@ def test_query_path_imports_no_heavy_libraries(small_model):
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_demo_rebuilds_a_damaged_cached_corpus(runner, monkeypatch):
+    monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-64d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
+    monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-256d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
+    ct.default_corpus_dir().mkdir(parents=True)
+    (ct.default_corpus_dir() / "manifest.json").write_text("{broken")
+    result = runner.invoke(cli, ["demo", "-q", "king"])
+    assert result.exit_code == 0, result.output
+    assert "Ingesting the shipped Shakespeare corpus" in result.stderr
+    assert result.stderr.count("Training shakespeare-") == 2

@@ -240,6 +240,17 @@ def test_copying_a_corpus_dir_keeps_it_valid(tmp_path):
     assert ct.load_corpus(tmp_path / "copy").sentences_sha256 == ct.load_corpus(tmp_path / "c").sentences_sha256
 
 
+def test_written_files_follow_the_umask(tmp_path):
+    make_books(tmp_path / "books", n=1)
+    old = os.umask(0o022)
+    try:
+        ct.ingest([tmp_path / "books"], tmp_path / "c", jobs=1)
+    finally:
+        os.umask(old)
+    for name in ("sentences.txt", "manifest.json", "punkt.json"):
+        assert (tmp_path / "c" / name).stat().st_mode & 0o777 == 0o644, name
+
+
 # ----------------------------------------------------------------------------- executors, parts, sources
 
 

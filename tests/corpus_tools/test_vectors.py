@@ -126,6 +126,13 @@ def model_copy(small_model, tmp_path):
     return target
 
 
+def forget_file_sizes(model_dir):
+    """Drop meta.json's record of file sizes, so later checks must catch the damage."""
+    meta = json.loads((model_dir / "meta.json").read_text())
+    del meta["files"]
+    (model_dir / "meta.json").write_text(json.dumps(meta))
+
+
 def test_missing_model_dir(tmp_path):
     with pytest.raises(ct.ModelError, match="does not exist; train one with `wordstack train"):
         ct.load_vectors(tmp_path / "nope")
@@ -146,9 +153,7 @@ def test_truncated_vectors_are_detected(model_copy):
 
 
 def test_truncated_vectors_without_size_record(model_copy):
-    meta = json.loads((model_copy / "meta.json").read_text())
-    del meta["files"]
-    (model_copy / "meta.json").write_text(json.dumps(meta))
+    forget_file_sizes(model_copy)
     data = (model_copy / "vectors.npy").read_bytes()
     (model_copy / "vectors.npy").write_bytes(data[: len(data) // 2])
     with pytest.raises(ct.ModelError, match="cannot read the vectors"):
@@ -162,9 +167,7 @@ def test_corrupt_meta(model_copy):
 
 
 def test_vocab_and_vectors_disagree(model_copy):
-    meta = json.loads((model_copy / "meta.json").read_text())
-    del meta["files"]
-    (model_copy / "meta.json").write_text(json.dumps(meta))
+    forget_file_sizes(model_copy)
     lines = (model_copy / "vocab.txt").read_text(encoding="utf-8").splitlines()
     (model_copy / "vocab.txt").write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
     with pytest.raises(ct.ModelError, match="inconsistent"):
@@ -172,9 +175,7 @@ def test_vocab_and_vectors_disagree(model_copy):
 
 
 def test_malformed_vocab_line(model_copy):
-    meta = json.loads((model_copy / "meta.json").read_text())
-    del meta["files"]
-    (model_copy / "meta.json").write_text(json.dumps(meta))
+    forget_file_sizes(model_copy)
     with open(model_copy / "vocab.txt", "a", encoding="utf-8") as fh:
         fh.write("no-tab-here\n")
     with pytest.raises(ct.ModelError, match=r"vocab\.txt line \d+ is malformed"):
@@ -182,9 +183,7 @@ def test_malformed_vocab_line(model_copy):
 
 
 def test_vectors_file_with_pickle_is_refused(model_copy):
-    meta = json.loads((model_copy / "meta.json").read_text())
-    del meta["files"]
-    (model_copy / "meta.json").write_text(json.dumps(meta))
+    forget_file_sizes(model_copy)
     np.save(model_copy / "vectors.npy", np.array([{"evil": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ct.ModelError, match="cannot read the vectors"):
         ct.load_vectors(model_copy)

@@ -91,3 +91,15 @@ def test_interrupted_training_leaves_previous_model_intact(shakespeare_corpus, s
     assert after == before
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary folders left behind
     assert ct.load_vectors(target).vector_size == 32
+
+
+def test_model_folder_follows_the_umask(shakespeare_corpus, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        ct.train(shakespeare_corpus, tmp_path / "m", ct.Word2VecParams(vector_size=8, epochs=1, sg=0, min_count=50))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "m" / "vectors.npy").stat().st_mode & 0o777 == 0o644

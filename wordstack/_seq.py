@@ -1,0 +1,177 @@
+"""``wordstack seq``: train, evaluate, apply and plot the sequence models of ``models``.
+
+Each command parses its options, calls one ``models`` function and formats the result.
+``models`` (numpy, the kernels) is imported inside the commands so that
+``wordstack --help`` stays fast.
+"""
+from __future__ import annotations
+
+import math
+
+import click
+
+from ._common import echo_json, example, json_option, parse_int_range, progress_bar
+
+TASK_HELP = "add, copy, reverse or bigram-flip"
+
+
+def _lengths(value: str | None, name: str = "--lengths"):
+    return None if value is None else parse_int_range(value, name)
+
+
+class _TrainProgress:
+    """tqdm bar over optimizer steps: loss, accuracy, sequences/s (ETA from tqdm)."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, p) -> None:
+        if self.bar is None:
+            self.bar = progress_bar(p.n_steps, "training", unit="step")
+            self.bar.n = 0
+        self.bar.set_postfix_str(f"loss {p.loss_per_symbol:.4g}, acc {p.per_symbol:.3f}, coarse {p.coarse:.3f}, "
+                                 f"len<={p.max_length}, {p.sequences_per_second:,.0f} seq/s", refresh=False)
+        self.bar.update(p.step - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.group("seq")
+def seq() -> None:
+    """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip."""
+
+
+@seq.command("train")
+@click.argument("task")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Checkpoint file; if it exists, training resumes from it.")
+@click.option("--model", "model", default=None, help="rnn or lstm (default: rnn for add, lstm otherwise).")
+@click.option("--hidden", type=click.IntRange(min=1), default=None, help="Hidden units.")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None, help="Learning rate.")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Sequences per update.")
+@click.option("--steps", type=click.IntRange(min=0), default=None, help="Total optimizer steps.")
+@click.option("--lengths", default=None, help="Training lengths LOW:HIGH (bit widths for add), e.g. 8:64.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (initialisation, data, dropout).")
+@click.option("--optimizer", default=None, help="sgd, momentum, rmsprop or adam.")
+@click.option("--clip", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Clip gradients to this global norm.")
+@click.option("--dropout", type=click.FloatRange(min=0, max=1, max_open=True), default=None,
+              help="Dropout on input and output connections.")
+@click.option("--activation", default=None, help="RNN hidden units: tanh or sigmoid.")
+@click.option("--curriculum", default=None, help="uniform (default) or grow (start short, lengthen).")
+@click.option("--vocab", type=click.IntRange(min=2), default=None, help="Vocabulary size (symbol tasks).")
+@click.option("--backend", default=None, help="cython (default) or numpy (the slow reference).")
+@click.option("--restart", is_flag=True, help="Start afresh even if --out exists.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds between checkpoints.")
+@json_option
+@example("""
+wordstack seq train add --out add.ckpt                  # Trask's setting: RNN, 16 units, SGD 0.1
+wordstack seq train reverse --model lstm --lengths 8:64 --steps 3000 --out rev.ckpt
+wordstack seq train add --out add.ckpt --steps 20000    # resume and train further
+""")
+def train_cmd(task, out, model, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout, activation,
+              curriculum, vocab, backend, restart, checkpoint_every, as_json):
+    """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
+
+    Ctrl-C saves a checkpoint; run the same command again to resume. Training stops
+    with an error if the loss becomes NaN or diverges.
+    """
+    import models
+
+    bar = _TrainProgress()
+    try:
+        outcome = models.train_checkpoint(
+            task, out, model=model, task_options={"vocab_size": vocab}, restart=restart, callback=bar,
+            checkpoint_seconds=checkpoint_every, hidden_size=hidden, learning_rate=lr, batch_size=batch,
+            n_steps=steps, lengths=_lengths(lengths), seed=seed, optimizer=optimizer, clip_norm=clip,
+            dropout=dropout, activation=activation, curriculum=curriculum, backend=backend)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(f"\nInterrupted: the checkpoint in {out} holds the last step; run the same command to resume.",
+                   err=True)
+        raise click.exceptions.Exit(130) from None
+    finally:
+        bar.close()
+    summary = outcome.summary()
+    if as_json:
+        echo_json(summary)
+        return
+    if outcome.resumed_from is not None and outcome.steps_this_run == 0:
+        click.echo(f"{out} is already trained for {summary['steps']:,} steps; pass --steps N to train further.")
+        return
+    last = summary["last_block"]
+    resumed = f" (resumed from step {outcome.resumed_from:,})" if outcome.resumed_from else ""
+    click.echo(f"Trained {summary['model']} on {summary['task']}: {summary['steps']:,} steps, "
+               f"{summary['sequences']:,} sequences{resumed}, {summary['sequences_per_second']:,.0f} seq/s.")
+    if last.get("per_symbol") is not None:
+        click.echo(f"Last training block: loss/symbol {last['loss_per_symbol']:.4g}, per-symbol "
+                   f"{last['per_symbol']:.3f}, fine {last['fine']:.3f}, coarse {last['coarse']:.3f}.")
+    click.echo(f"Checkpoint: {out}")
+
+
+@seq.command("eval")
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.option("--lengths", default=None, help="Lengths LOW:HIGH to test (default: the training lengths).")
+@click.option("--n", "n_sequences", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Test sequences in total, spread evenly over the lengths.")
+@click.option("--seed", type=click.IntRange(min=0), default=12345, show_default=True, help="Seed of the test data.")
+@json_option
+@example("""
+wordstack seq eval rev.ckpt --lengths 65:128     # lengths never trained on
+wordstack seq eval add.ckpt --lengths 64 --json
+""")
+def eval_cmd(checkpoint, lengths, n_sequences, seed, as_json):
+    """Accuracy by length (per-symbol, fine, coarse) of a trained checkpoint."""
+    import models
+
+    model, ev = models.evaluate_checkpoint(checkpoint, _lengths(lengths), n_sequences=n_sequences, seed=seed)
+    if as_json:
+        echo_json({"checkpoint": checkpoint, "model": model.kind, **ev.to_dict()})
+        return
+    name = model.task_.length_name
+    click.echo(f"{model.kind} on {ev.task}, {ev.overall.n_sequences} test sequences")
+    click.echo(f"{name:>8} {'n':>6} {'per-symbol':>11} {'fine':>7} {'coarse':>7}")
+    for r in ev.results:
+        m = r.metrics
+        click.echo(f"{r.length:>8} {m.n_sequences:>6} {m.per_symbol:>11.4f} {m.fine:>7.4f} {m.coarse:>7.4f}")
+    o = ev.overall
+    click.echo(f"{'all':>8} {o.n_sequences:>6} {o.per_symbol:>11.4f} {o.fine:>7.4f} {o.coarse:>7.4f}")
+
+
+@seq.command("run")
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True)
+@example("""
+wordstack seq run add.ckpt 1234 5678      # prints 6912
+wordstack seq run rev.ckpt 3f0a1c         # symbols of the vocabulary (0-9a-z)
+""")
+def run_cmd(checkpoint, inputs):
+    """Apply a trained model to INPUTS: two integers (add) or a symbol sequence."""
+    import models
+
+    click.echo(models.run_checkpoint(checkpoint, inputs))
+
+
+@seq.command("plot")
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--lengths", default=None, help="Lengths for the accuracy panel (default: up to twice the training).")
+@click.option("--n", "n_per_length", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Test sequences per length.")
+@json_option
+@example("""
+wordstack seq plot add.ckpt --out add.png
+wordstack seq plot rev.ckpt --out rev.png --lengths 1:128
+""")
+def plot_cmd(checkpoint, out, lengths, n_per_length, as_json):
+    """Learning curve (loss, accuracy against steps) and accuracy by length, as a PNG."""
+    import models
+
+    path, ev = models.plot_checkpoint(checkpoint, out, _lengths(lengths), n_per_length=n_per_length)
+    if as_json:
+        echo_json({"png": str(path), **ev.to_dict()})
+        return
+    click.echo(f"Wrote {path}")

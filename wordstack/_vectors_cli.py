@@ -1,0 +1,410 @@
+"""Word-vector commands beyond ``similar``: evaluate, analogy, odd-one-out, map, clusters,
+export, import; and the interactive mode of ``similar``.
+
+Each command parses its options, calls one corpus_tools function and formats the
+result. Every path here reads model folders with numpy alone (no pickle).
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ._common import echo_json, example, json_option, warn
+
+FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _load(model_dir: str | None):
+    """Vectors of ``model_dir``, or of the default model (trained on first use)."""
+    import corpus_tools as ct
+
+    from ._words import _resolve_models
+
+    return ct.load_vectors(_resolve_models((model_dir,) if model_dir else ())[0])
+
+
+def _load_many(models: tuple[str, ...]):
+    import corpus_tools as ct
+
+    from ._words import _resolve_models
+
+    return [ct.load_vectors(m) for m in _resolve_models(models)]
+
+
+def _model_entry(vecs) -> dict:
+    return {
+        "model": str(vecs.path),
+        "label": vecs.label,
+        "vector_size": vecs.vector_size,
+        "epochs": vecs.meta.get("params", {}).get("epochs"),
+    }
+
+
+def _per_model(vectors_list, query):
+    """Run ``query(vecs)`` on each model; an unknown word becomes an error entry with suggestions."""
+    import corpus_tools as ct
+
+    out = []
+    for vecs in vectors_list:
+        entry = _model_entry(vecs)
+        try:
+            entry.update(query(vecs))
+        except ct.UnknownWordError as exc:
+            entry["error"] = str(exc)
+            entry["unknown"] = exc.word
+            entry["suggestions"] = exc.suggestions
+        out.append(entry)
+    return out
+
+
+def _neighbors_json(neighbors) -> list[dict]:
+    return [{"word": nb.word, "score": round(nb.score, 6)} for nb in neighbors]
+
+
+def _finish(results: list[dict], as_json: bool, payload: dict) -> None:
+    """Print JSON (exit 1 when no model answered) or raise the error when no model answered."""
+    answered = any("error" not in r for r in results)
+    if as_json:
+        echo_json(payload)
+        if not answered:
+            raise SystemExit(1)
+        return
+    if not answered:
+        errors = [r["error"] for r in results]
+        raise click.ClickException(errors[0] if len(errors) == 1 else "; ".join(errors))
+
+
+def _table(query: str, results: list[dict], n: int) -> str:
+    """Side-by-side neighbour columns; a model that could not answer shows "unknown word"
+    in its column and its full error (with suggestions) under the table."""
+    from ._words import _neighbors_table
+
+    cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}")
+            for r in results]
+    text = _neighbors_table(query, cols, n)
+    errors = [f"  {r['error']}" for r in results if "error" in r]
+    return "\n".join([text, *errors])
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+# ----------------------------------------------------------------------------- interactive similar
+
+
+def interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
+    """The ``similar`` loop of the C tool's ``distance``: one query per line until EXIT, empty line or EOF.
+
+    A line of several words queries their normalised sum; known phrases
+    ("expecto patronum") are joined first. Text output prints side-by-side
+    tables; ``--json`` prints one JSON object per line (JSON Lines).
+    """
+    import corpus_tools as ct
+
+    stdin = sys.stdin
+    tty = stdin.isatty()
+    if tty:
+        try:
+            import readline  # noqa: F401  - line editing and history for input()
+        except ImportError:  # pragma: no cover - not on every platform
+            pass
+    while True:
+        if tty:
+            try:
+                line = input("Enter word or sentence (EXIT to break): ")
+            except EOFError:
+                click.echo("", err=True)
+                break
+        else:
+            line = stdin.readline()
+            if not line:
+                break
+        text = line.strip()
+        if not text or text == "EXIT":
+            break
+
+        def query(vecs, text=text):
+            terms = ct.query_terms(vecs, text)
+            return {"terms": terms, "neighbors": vecs.most_similar(terms, topn=topn)}
+
+        results = _per_model(vectors_list, query)
+        if as_json:
+            for r in results:
+                if "neighbors" in r:
+                    r["neighbors"] = _neighbors_json(r["neighbors"])
+            click.echo(json.dumps({"query": text, "results": results}, ensure_ascii=False))
+            continue
+        if all("error" in r for r in results) and len(results) == 1:
+            click.echo(f"Error: {results[0]['error']}", err=True)
+            continue
+        click.echo(_table(text, results, topn))
+        click.echo("")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("--model", "-m", "models", multiple=True, type=click.Path(),
+              help="Model folder; repeat to compare models side by side (default: the Shakespeare model).")
+@click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True, help="Answers to list.")
+@click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
+              help="Search answers among the this many most frequent words only.")
+@json_option
+@example("wordstack analogy man king woman\n"
+         "wordstack analogy romeo juliet hamlet -n 5 -m models/small -m models/big --json")
+def analogy(a, b, c, models, topn, restrict_vocab, as_json):
+    """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded."""
+    vectors_list = _load_many(models)
+    results = _per_model(vectors_list, lambda v: {"neighbors": v.analogy(a, b, c, topn,
+                                                                        restrict_vocab=restrict_vocab)})
+    query = f"{a} : {b} :: {c} : ?"
+    if as_json:
+        for r in results:
+            if "neighbors" in r:
+                r["neighbors"] = _neighbors_json(r["neighbors"])
+        _finish(results, True, {"query": {"a": a, "b": b, "c": c}, "results": results})
+        return
+    if any("error" not in r for r in results):
+        click.echo(_table(query, results, topn))
+    _finish(results, False, {})
+
+
+@click.command("odd-one-out")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--model", "-m", "models", multiple=True, type=click.Path(),
+              help="Model folder; repeat to compare models (default: the Shakespeare model).")
+@json_option
+@example("wordstack odd-one-out romeo juliet tybalt sword\n"
+         "wordstack odd-one-out breakfast cereal dinner lunch --json")
+def odd_one_out(words, models, as_json):
+    """The word of WORDS (at least 3) that fits least with the others.
+
+    Each word is scored by the cosine between its vector and the mean of all
+    the words' unit vectors; the lowest is the odd one out.
+    """
+    if len(words) < 3:
+        raise click.UsageError(f"give at least 3 words, got {len(words)}")
+    vectors_list = _load_many(models)
+
+    def query(vecs):
+        odd, ranked = vecs.doesnt_match(list(words))
+        return {"odd": odd, "scores": _neighbors_json(ranked)}
+
+    results = _per_model(vectors_list, query)
+    if not as_json:
+        for r in results:
+            if "error" in r:
+                if len(results) > 1:
+                    click.echo(f"{r['label']}: {r['error']}")
+                continue
+            click.echo(f"{r['label']}: odd one out: {r['odd']}")
+            for s in r["scores"]:
+                click.echo(f"  {s['word']:<24} {s['score']:.3f}")
+    _finish(results, as_json, {"words": list(words), "results": results})
+
+
+@click.command()
+@click.argument("model_dir", required=False, type=click.Path())
+@click.option("--pairs", "pairs", multiple=True, type=click.Path(),
+              help="Your own word-pairs file (word1<TAB>word2<TAB>score); repeatable.")
+@click.option("--analogies", "analogies", multiple=True, type=click.Path(),
+              help="Your own analogy file (questions-words.txt format); repeatable.")
+@click.option("--standard/--no-standard", default=None,
+              help="Include WordSim-353, SimLex-999 and the Google analogies (default: yes unless "
+                   "--pairs/--analogies are given).")
+@click.option("--restrict-vocab", type=click.IntRange(min=1), default=300_000, show_default=True,
+              help="Use only the this many most frequent words (as gensim does).")
+@click.option("--sections", is_flag=True, help="Also list each analogy section.")
+@json_option
+@example("wordstack evaluate models/big\n"
+         "wordstack evaluate imported/ --restrict-vocab 30000 --json\n"
+         "wordstack evaluate models/big --analogies my_questions.txt --pairs my_pairs.tsv")
+def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as_json):
+    """Score a model on WordSim-353 and SimLex-999 (Spearman) and the Google analogies (accuracy).
+
+    The benchmark files are the copies shipped with the installed gensim
+    package; nothing is downloaded. Coverage (items skipped as out of
+    vocabulary) is reported next to every score. Malformed lines of your own
+    files are reported with their line numbers and the rest is evaluated.
+    MODEL_DIR defaults to the Shakespeare model.
+    """
+    import corpus_tools as ct
+
+    if standard is None:
+        standard = not (pairs or analogies)
+    vecs = _load(model_dir)
+    ev = ct.evaluate(vecs, pairs=list(pairs), analogies=list(analogies), standard=standard,
+                     restrict_vocab=restrict_vocab)
+    for score in [*ev.pairs, *ev.analogies]:
+        for m in score.malformed:
+            warn(f"{score.path} line {m.line}: {m.reason}; skipped: {m.text[:60]!r}")
+    if as_json:
+        echo_json({"label": vecs.label, **ev.to_dict()})
+        return
+    click.echo(f"{vecs.label}: {ev.vocab_size:,} words, restrict_vocab {restrict_vocab:,}")
+    if ev.pairs:
+        click.echo(f"\n  {'word pairs':<28}{'Spearman':>9}{'Pearson':>9}   coverage")
+        for p in ev.pairs:
+            sp = f"{p.spearman:.3f}" if p.spearman is not None else "n/a"
+            pe = f"{p.pearson:.3f}" if p.pearson is not None else "n/a"
+            click.echo(f"  {p.name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pairs ({_pct(p.coverage)}), "
+                       f"{p.skipped} out of vocabulary")
+    for a in ev.analogies:
+        click.echo(f"\n  {'analogies: ' + a.name:<28}{'accuracy':>9}   coverage")
+        rows = ([a.semantic, a.syntactic] if a.semantic.questions and a.syntactic.questions else []) + [a.total]
+        if sections:
+            rows = a.sections + rows
+        for s in rows:
+            acc = _pct(s.accuracy) if s.accuracy is not None else "n/a"
+            click.echo(f"  {s.name:<28}{acc:>9}   {s.correct}/{s.evaluated} correct, {s.evaluated}/{s.questions} "
+                       f"questions ({_pct(s.coverage)}), {s.skipped} out of vocabulary")
+
+
+@click.command("map")
+@click.argument("model_dir", required=False, type=click.Path())
+@click.option("--words", "-w", "words", multiple=True,
+              help="Words to place (repeat, or separate with commas); phrases may use spaces.")
+@click.option("--top", type=click.IntRange(min=3), default=None,
+              help="Place the N most frequent words instead (default 100).")
+@click.option("--skip", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --top: leave out the K most frequent words first.")
+@click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="t-SNE seed.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="PNG file to write.")
+@click.option("--title", default=None, help="Title of the picture.")
+@json_option
+@example("wordstack map --top 100 --skip 100 --method tsne --out map.png\n"
+         "wordstack map models/big -w romeo,juliet,tybalt,hamlet,ophelia,king,queen --out people.png\n"
+         "wordstack map --top 50 --json > coords.json")
+def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
+    """A 2-D map (PCA or t-SNE) of chosen words, drawn as a labelled PNG or printed as JSON coordinates.
+
+    Labels are moved apart so that ~100 words stay readable. Unknown --words are
+    skipped with a warning (and suggestions); at least 3 must be known.
+    MODEL_DIR defaults to the Shakespeare model.
+    """
+    import corpus_tools as ct
+
+    if not out and not as_json:
+        raise click.UsageError("give --out FILE.png for the picture, or --json for the coordinates")
+    if words and top is not None:
+        raise click.UsageError("give either --words or --top, not both")
+    word_list = [w.strip() for item in words for w in item.split(",") if w.strip()] or None
+    vecs = _load(model_dir)
+    wm = ct.map_words(vecs, word_list, top=top, skip=skip, method=method, seed=seed)
+    for s in wm.skipped:
+        warn(f"{s['word']!r} is not in the vocabulary; skipped"
+             + (f" (did you mean: {', '.join(s['suggestions'])}?)" if s["suggestions"] else ""))
+    if out:
+        ct.plot_map(wm, out, title=title)
+    if as_json:
+        echo_json({"model": str(vecs.path), "label": vecs.label, "out": out, **wm.to_dict()})
+    else:
+        click.echo(f"Mapped {len(wm.words)} words ({method}) -> {out}")
+
+
+@click.command()
+@click.argument("model_dir", required=False, type=click.Path())
+@click.option("-k", "k", type=int, default=20, show_default=True, help="Number of clusters.")
+@click.option("--top", type=click.IntRange(min=2), default=1000, show_default=True,
+              help="Cluster the N most frequent words.")
+@click.option("--skip", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Leave out the K most frequent words first (function words).")
+@click.option("--show", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Words listed per cluster, nearest the centroid first.")
+@click.option("--seed", type=int, default=0, show_default=True, help="KMeans (and t-SNE) seed.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the clusters (t-SNE map) into this PNG.")
+@json_option
+@example("wordstack clusters -k 20 --top 1000\n"
+         "wordstack clusters models/big -k 12 --top 500 --skip 50 --out clusters.png --json")
+def clusters(model_dir, k, top, skip, show, seed, out, as_json):
+    """KMeans clusters of the most frequent words, each listed by its words nearest the centroid.
+
+    MODEL_DIR defaults to the Shakespeare model.
+    """
+    import corpus_tools as ct
+
+    vecs = _load(model_dir)
+    result = ct.cluster_words(vecs, k, top=top, skip=skip, show=show, seed=seed)
+    if out:
+        ct.plot_clusters(vecs, result, out)
+    if as_json:
+        echo_json({"model": str(vecs.path), "label": vecs.label, "out": out, **result.to_dict()})
+        return
+    click.echo(f"{vecs.label}: {k} clusters of the {len(result.words)} most frequent words"
+               + (f" after the first {skip}" if skip else ""))
+    for c in result.clusters:
+        click.echo(f"  {c.id:>3} ({c.size:>4} words): {', '.join(c.words)}")
+    if out:
+        click.echo(f"Drawn -> {out}")
+
+
+@click.command()
+@click.argument("model_dir", required=False, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="word2vec-bin", show_default=True)
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the text formats.")
+@json_option
+@example("wordstack export models/big --format word2vec-bin --out big.bin\n"
+         "wordstack export --format vec --out shakespeare.vec")
+def export(model_dir, fmt, out, precision, as_json):
+    """Write a model's vectors as word2vec binary/text or fastText .vec (for gensim, the C tool, ...).
+
+    MODEL_DIR defaults to the Shakespeare model.
+    """
+    import corpus_tools as ct
+
+    res = ct.export_vectors(_load(model_dir), out, format=fmt, precision=precision)
+    if as_json:
+        echo_json({"out": str(res.path), "format": res.format, "vocab_size": res.vocab_size,
+                   "vector_size": res.vector_size, "bytes": res.bytes})
+    else:
+        click.echo(f"Exported {res.vocab_size:,} words x {res.vector_size} dims ({res.format}, "
+                   f"{res.bytes:,} bytes) -> {res.path}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path())
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Model folder to write.")
+@click.option("--format", "fmt", type=click.Choice(("auto",) + FORMAT_CHOICES), default="auto", show_default=True,
+              help="auto tells binary from text by the file's content.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Read only the first N vectors.")
+@click.option("--unicode-errors", type=click.Choice(["strict", "replace", "ignore"]), default="strict",
+              show_default=True, help="What to do with words that are not valid UTF-8.")
+@json_option
+@example("wordstack import GoogleNews-vectors-negative300.bin.gz --out models/google --limit 200000\n"
+         "wordstack import cc.en.300.vec --out models/fasttext && wordstack similar king -m models/fasttext")
+def import_(file, out, fmt, limit, unicode_errors, as_json):
+    """Turn a word2vec (.bin/.txt), fastText .vec or GloVe file into a model folder (no pickle).
+
+    The folder can then be used with similar, analogy, odd-one-out, evaluate,
+    map, clusters and export.
+    """
+    import corpus_tools as ct
+
+    res = ct.import_vectors(file, out, format=fmt, limit=limit, unicode_errors=unicode_errors)
+    if res.duplicates:
+        warn(f"{len(res.duplicates)} duplicated words; kept the first vector of each (e.g. {res.duplicates[0]!r})")
+    if as_json:
+        echo_json({"model": str(res.path), "source": str(res.source), "format": res.format, "header": res.header,
+                   "vocab_size": res.vocab_size, "vector_size": res.vector_size,
+                   "duplicates": len(res.duplicates), "seconds": round(res.seconds, 3)})
+    else:
+        click.echo(f"Imported {res.vocab_size:,} words x {res.vector_size} dims ({res.format}) in "
+                   f"{res.seconds:.1f} s -> {res.path}")
+
+
+COMMANDS = [analogy, odd_one_out, evaluate, map_, clusters, export, import_]
+__all__ = ["COMMANDS", "interactive_similar"]
