@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 import uuid
 import warnings
@@ -91,7 +92,8 @@ def check_scheduler(scheduler: Any, jobs: int | None = None) -> Any:
             f"'tcp://host:8786', got {scheduler!r}; on the command line put --dask after the books, "
             "or give it an address"
         )
-    if type(scheduler).__name__ == "Client" and hasattr(scheduler, "submit"):
+    distributed = sys.modules.get("distributed")  # a Client exists only if distributed is imported
+    if distributed is not None and isinstance(scheduler, distributed.Client):
         return scheduler
     raise ValueError(
         f"scheduler must be 'local', an address such as 'tcp://host:8786' or a distributed.Client, "
