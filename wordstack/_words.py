@@ -150,22 +150,9 @@ def _query_models(vectors_list, words: list[str], n: int) -> list[dict]:
     """Run one most_similar query on each model; unknown words become an error entry."""
     import corpus_tools as ct
 
-    out = []
-    for vecs in vectors_list:
-        entry = {
-            "model": str(vecs.path),
-            "label": vecs.label,
-            "vector_size": vecs.vector_size,
-            "epochs": vecs.meta.get("params", {}).get("epochs"),
-        }
-        try:
-            entry["neighbors"] = vecs.most_similar(ct.query_terms(vecs, words), topn=n)
-        except ct.UnknownWordError as exc:
-            entry["error"] = str(exc)
-            entry["unknown"] = exc.word
-            entry["suggestions"] = exc.suggestions
-        out.append(entry)
-    return out
+    from ._vectors_cli import _per_model
+
+    return _per_model(vectors_list, lambda v: {"neighbors": v.most_similar(ct.query_terms(v, words), topn=n)})
 
 
 def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bool:
