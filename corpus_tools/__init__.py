@@ -38,6 +38,7 @@ _EXPORTS = {
     "CorpusError": "_errors",
     "ModelError": "_errors",
     "UnknownWordError": "_errors",
+    "MissingDependencyError": "_remote",
     # paths
     "wordstack_home": "_paths",
     "shipped_corpus": "_paths",

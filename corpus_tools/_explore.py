@@ -194,10 +194,23 @@ def map_words(vectors: Vectors, words: Sequence[str] | None = None, *, top: int 
         perp = perplexity if perplexity is not None else max(1.0, min(30.0, (n - 1) / 3))
         if not 0 < perp < n:
             raise ValueError(f"perplexity must be in (0, {n}) for {n} words, got {perp!r}")
-        coords = TSNE(n_components=2, perplexity=perp, init="pca", metric="cosine",
-                      random_state=seed).fit_transform(mat)
+        with _one_openmp_thread():
+            coords = TSNE(n_components=2, perplexity=perp, init="pca", metric="cosine",
+                          random_state=seed).fit_transform(mat)
     return WordMap(words=chosen, coords=np.asarray(coords, dtype=np.float64), method=method, skipped=skipped,
                    explained_variance=explained, seed=seed)
+
+
+def _one_openmp_thread():
+    """Run scikit-learn's OpenMP loops on one thread.
+
+    For the few thousand words a map or clustering holds, threads gain little, and
+    on a busy machine OpenMP's spinning threads made a 36-word t-SNE take 45 s
+    instead of 0.2 s. Results do not depend on the thread count.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def _repel(anchor: np.ndarray, size: np.ndarray, bounds: tuple[float, float, float, float],
@@ -443,7 +456,8 @@ def cluster_words(vectors: Vectors, k: int, *, top: int = 1000, skip: int = 0, s
             f"(top={top}, skip={skip}, vocabulary {len(vectors)}); use a smaller -k or a larger --top"
         )
     mat = np.asarray(vectors.unit[skip:skip + len(words)], dtype=np.float64)   # (N, D)
-    km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(mat)
+    with _one_openmp_thread():
+        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(mat)
     labels = km.labels_
     centroids = km.cluster_centers_                                           # (k, D)
     centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)

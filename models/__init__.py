@@ -69,6 +69,17 @@ _EXPORTS = {
     "blas_threads": "_base",
     "Progress": "_training",
     "TrainState": "_training",
+    # feed-forward networks on the toy tables (wordstack ff)
+    "MLP": "_mlp",
+    "FitProgress": "_mlp",
+    "Table": "_tables",
+    "TABLES": "_tables",
+    "make_table": "_tables",
+    "Sweep": "_mlp_sweep",
+    "SweepRun": "_mlp_sweep",
+    "fit_table": "_mlp_sweep",
+    "sweep_learning_rates": "_mlp_sweep",
+    "plot_sweep": "_mlp_sweep",
     # checkpoint workflows (wordstack seq)
     "train_checkpoint": "_workflow",
     "evaluate_checkpoint": "_workflow",

@@ -37,6 +37,10 @@ VERSION = 1
 
 _MODEL_CLASSES: dict[str, type] = {}
 
+#: Modules whose import registers model classes: ``models`` imports lazily, so
+#: :func:`load_model` imports them before looking a class up.
+MODEL_MODULES = ("models._recurrent", "models._memory_model", "models._mlp")
+
 
 def register_model(cls: type) -> type:
     """Class decorator: make ``cls`` loadable by :func:`load_model` under its class name."""
@@ -136,8 +140,11 @@ def load_model(path: str | os.PathLike, *, backend: str | None = None):
     """
     meta, arrays = read_checkpoint(path)
     name = meta.get("model")
-    # the estimator modules register their classes when imported: make sure they are
-    from . import _memory_model, _recurrent  # noqa: F401
+    if name not in _MODEL_CLASSES:
+        import importlib
+
+        for module in MODEL_MODULES:
+            importlib.import_module(module)
     cls = _MODEL_CLASSES.get(name)
     if cls is None:
         raise CheckpointError(f"{path} holds a model of class {name!r}, which this wordstack does not know "

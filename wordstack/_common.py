@@ -4,6 +4,7 @@ Kept free of heavy imports: ``wordstack --help`` and the query path must start f
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -97,7 +98,9 @@ def example(text: str) -> Callable:
     """Append an ``Example:`` block to a command's help."""
 
     def deco(f: Callable) -> Callable:
-        doc = (f.__doc__ or "").rstrip()
+        # cleandoc first: the block below is not indented, so a multi-paragraph docstring
+        # would otherwise keep its indentation and be shown as an indented block
+        doc = inspect.cleandoc(f.__doc__ or "").rstrip()
         lines = "\n".join("    " + line for line in text.strip().splitlines())
         f.__doc__ = f"{doc}\n\n\b\nExample:\n{lines}\n"
         return f

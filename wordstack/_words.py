@@ -150,22 +150,9 @@ def _query_models(vectors_list, words: list[str], n: int) -> list[dict]:
     """Run one most_similar query on each model; unknown words become an error entry."""
     import corpus_tools as ct
 
-    out = []
-    for vecs in vectors_list:
-        entry = {
-            "model": str(vecs.path),
-            "label": vecs.label,
-            "vector_size": vecs.vector_size,
-            "epochs": vecs.meta.get("params", {}).get("epochs"),
-        }
-        try:
-            entry["neighbors"] = vecs.most_similar(ct.query_terms(vecs, words), topn=n)
-        except ct.UnknownWordError as exc:
-            entry["error"] = str(exc)
-            entry["unknown"] = exc.word
-            entry["suggestions"] = exc.suggestions
-        out.append(entry)
-    return out
+    from ._vectors_cli import _per_model
+
+    return _per_model(vectors_list, lambda v: {"neighbors": v.most_similar(ct.query_terms(v, words), topn=n)})
 
 
 def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bool:
@@ -198,7 +185,11 @@ def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bo
 @click.argument("books", nargs=-1, required=True)
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Corpus folder to write.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes for tokenizing (default: all cores).")
+              help="Worker processes for tokenizing (default: all cores); with --dask alone, the LocalCluster's.")
+@click.option("--dask", "scheduler", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Tokenize on Dask (needs `pip install 'wordstack[dask]'`). Alone: a LocalCluster on this "
+                   "machine. With a scheduler address (tcp://host:8786): that cluster, whose workers must see "
+                   "the books. Put it after the books. Same corpus, byte for byte.")
 @click.option("--numbers", type=click.Choice(["keep", "drop", "token"]), default="keep", show_default=True,
               help="All-digit words: keep, drop, or replace by <num>.")
 @click.option("--keep-case", is_flag=True, help="Do not lowercase.")
@@ -211,15 +202,17 @@ def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bo
 @click.option("--retrain-punkt", is_flag=True, help="Retrain the sentence model even if the corpus has one.")
 @json_option
 @example("wordstack ingest ~/books/*.txt data/extra/ --out corpus/\n"
-         "wordstack ingest ~/books --out corpus/ --phrases --jobs 4")
-def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphens, keep_gutenberg,
+         "wordstack ingest ~/books --out corpus/ --phrases --jobs 4\n"
+         "wordstack ingest /shared/gutenberg --out corpus/ --dask tcp://scheduler:8786\n"
+         "wordstack ingest s3://bucket/books/ --out corpus/ --dask")
+def ingest(books, out, jobs, scheduler, numbers, keep_case, split_apostrophes, split_hyphens, keep_gutenberg,
            phrases, phrase_min_count, phrase_threshold, retrain_punkt, as_json):
-    """Read BOOKS (files, folders, globs; .txt .gz .bz2 .xz .epub) into a corpus folder.
+    """Read BOOKS (files, folders, globs, file:// or fsspec URLs; .txt .gz .bz2 .xz .epub) into a corpus folder.
 
     Sentences are found with a Punkt model trained on the books themselves, words
     are lowercased with inner apostrophes and hyphens joined. Re-running on the
     same folder re-tokenizes only new or changed books. Unreadable books are
-    reported and skipped.
+    reported and skipped. With --dask the tokenizing runs on a Dask cluster.
     """
     import corpus_tools as ct
 
@@ -234,7 +227,7 @@ def ingest(books, out, jobs, numbers, keep_case, split_apostrophes, split_hyphen
     phrase_settings = ct.PhraseSettings(min_count=phrase_min_count, threshold=phrase_threshold) if phrases else None
     bar = _IngestProgress()
     try:
-        corpus = ct.ingest(books, out, settings=settings, phrases=phrase_settings, jobs=jobs,
+        corpus = ct.ingest(books, out, settings=settings, phrases=phrase_settings, jobs=jobs, scheduler=scheduler,
                            retrain_punkt=retrain_punkt, progress=bar)
     finally:
         bar.close()

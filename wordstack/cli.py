@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from ._common import WordstackGroup, configure_logging
+from ._ff import ff as FF_GROUP
 from ._seq import seq as SEQ_GROUP
 from ._vectors_cli import COMMANDS as VECTOR_COMMANDS
 from ._words import COMMANDS as WORD_COMMANDS
@@ -38,6 +39,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 for _command in WORD_COMMANDS + VECTOR_COMMANDS:
     cli.add_command(_command)
 cli.add_command(SEQ_GROUP)
+cli.add_command(FF_GROUP)
 
 
 def main() -> None:

@@ -249,3 +249,88 @@ def test_written_files_follow_the_umask(tmp_path):
         os.umask(old)
     for name in ("sentences.txt", "manifest.json", "punkt.json"):
         assert (tmp_path / "c" / name).stat().st_mode & 0o777 == 0o644, name
+
+
+# ----------------------------------------------------------------------------- executors, parts, sources
+
+
+def test_large_book_split_into_parts_locally_gives_the_same_bytes(tmp_path, monkeypatch):
+    from corpus_tools import _ingest
+
+    make_books(tmp_path / "books", n=2, repeat=5)
+    big = tmp_path / "books" / "big.txt"
+    big.write_text("".join(f"Paragraph {i}. " + PROSE for i in range(20_000)), encoding="utf-8")  # ~3.3 MB
+    ct.ingest([tmp_path / "books"], tmp_path / "whole", jobs=1)
+    monkeypatch.setattr(_ingest, "PART_CHARS", 1 << 20)
+    assert len(_ingest.plan_parts(0, str(big), big.stat().st_size)) == 4
+    split = ct.ingest([tmp_path / "books"], tmp_path / "split", jobs=2)
+    assert (tmp_path / "split" / "sentences.txt").read_bytes() == (tmp_path / "whole" / "sentences.txt").read_bytes()
+    assert split.manifest_sha256 == ct.load_corpus(tmp_path / "whole").manifest_sha256
+    assert sorted(f.name for f in (tmp_path / "split" / "shards").iterdir()) == sorted(
+        f.name for f in (tmp_path / "whole" / "shards").iterdir())
+
+
+def test_plan_parts_estimates_compressed_books():
+    from corpus_tools import _ingest
+
+    assert len(_ingest.plan_parts(0, "a.txt", 10)) == 1
+    assert len(_ingest.plan_parts(0, "a.txt", _ingest.PART_CHARS * 2 + 1)) == 3
+    parts = _ingest.plan_parts(0, "a.txt.gz", _ingest.PART_CHARS)  # about 3x as much text
+    assert [(p.part, p.parts) for p in parts] == [(0, 3), (1, 3), (2, 3)]
+    assert parts[0].first_chunk == 0 and parts[-1].stop_chunk is None
+    assert parts[0].stop_chunk == parts[1].first_chunk
+
+
+def test_fsspec_urls_ingest_like_local_files(tmp_path):
+    fsspec = pytest.importorskip("fsspec", reason="URL sources need fsspec (pip install -e '.[dask]')")
+    make_books(tmp_path / "books", n=2)
+    (tmp_path / "books" / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    fs = fsspec.filesystem("memory")
+    root = f"memory:///ingest-test-{os.getpid()}/books"  # fsspec's canonical form
+    for f in sorted((tmp_path / "books").iterdir()):
+        fs.pipe(f"{root}/{f.name}", f.read_bytes())
+    try:
+        remote = ct.ingest([root], tmp_path / "remote", jobs=1)
+        again = ct.ingest([root], tmp_path / "remote", jobs=1)
+        single = ct.ingest([f"{root}/book1.txt"], tmp_path / "single", jobs=1)
+    finally:
+        fs.rm(root, recursive=True)
+    local = ct.ingest([tmp_path / "books"], tmp_path / "local", jobs=1)
+    assert remote.sentences_sha256 == local.sentences_sha256
+    assert [s.path for s in remote.sources] == [f"{root}/book0.txt", f"{root}/book1.txt", f"{root}/image.txt"]
+    (bad,) = remote.skipped
+    assert bad.reason.startswith(f"{root}/image.txt: looks like a binary file")  # names the URL, not a temp file
+    assert [s.action for s in again.sources] == ["reused", "reused", "skipped"]
+    assert [s.path for s in single.sources] == [f"{root}/book1.txt"]
+
+
+def test_missing_url_and_file_url_of_another_host(tmp_path):
+    pytest.importorskip("fsspec", reason="URL sources need fsspec (pip install -e '.[dask]')")
+    with pytest.raises(ct.NoBooksError, match="no such file or folder"):
+        ct.ingest(["memory://nowhere/books/"], tmp_path / "c")
+    with pytest.raises(ValueError, match="must name a local file"):
+        ct.ingest(["file://otherhost/books"], tmp_path / "c")
+
+
+def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch):
+    import sys
+
+    make_books(tmp_path / "books", n=1)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask[distributed] were not installed
+    with pytest.raises(ct.CorpusToolsError, match=r"pip install 'wordstack\[dask\]'") as info:
+        ct.ingest([tmp_path / "books"], tmp_path / "c", scheduler="local")
+    assert isinstance(info.value, ImportError)
+    assert not (tmp_path / "c").exists()
+
+
+def test_plan_tasks_packs_small_books_in_order(monkeypatch):
+    from corpus_tools import _ingest
+
+    parts = [_ingest.BookPart(i, f"b{i}.txt", chars=c) for i, c in enumerate([10, 10, 10, 100, 10, 10])]
+    # total 150 over 16 tasks per slot and one slot: at most 9 characters a task, so no packing
+    assert [len(t) for t in _ingest.plan_tasks(parts, 1)] == [1] * 6
+    monkeypatch.setattr(_ingest, "TASKS_PER_SLOT", 5)  # 150 // 5 = 30 characters a task
+    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 1)] == [[0, 1, 2], [3], [4, 5]]
+    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 3)] == [[0], [1], [2], [3], [4], [5]]
+    monkeypatch.setattr(_ingest, "TASK_CHARS", 20)  # the cap
+    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 1)] == [[0, 1], [2], [3], [4, 5]]

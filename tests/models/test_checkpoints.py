@@ -101,7 +101,7 @@ def test_corrupt_files(trained, tmp_path):
         models.load(nan)
     unknown = tmp_path / "unknown.ckpt"
     write_checkpoint(unknown, {**meta, "model": "Transformer"}, arrays)
-    with pytest.raises(CheckpointError, match="'Transformer'.*known: LSTM, MemoryRNN, RNN"):
+    with pytest.raises(CheckpointError, match="'Transformer'.*known: LSTM, MLP, MemoryRNN, RNN"):
         models.load(unknown)
     broken = tmp_path / "broken.ckpt"
     write_checkpoint(broken, {**meta, "task": {"name": "sort"}}, arrays)
