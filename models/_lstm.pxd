@@ -3,6 +3,13 @@
 controller that runs the cell one step at a time). Row-major float64 pointers; gate
 blocks ``[i, f, o, g]``; see ``_lstm.pyx`` for the contracts."""
 
+cdef void lstm_cell_forward_c(int B, int H, double* g, const double* c_prev, double* c,
+                              double* tanh_c, double* h) noexcept nogil
+
+cdef void lstm_cell_backward_c(int B, int H, const double* g, const double* c_prev,
+                               const double* tanh_c, const double* dh, const double* dc,
+                               double* dg, double* dc_prev) noexcept nogil
+
 cdef void lstm_step_forward_c(int B, int I, int H, const double* x, const double* h_prev,
                               const double* c_prev, const double* W_x, const double* W_h,
                               const double* b, double* g, double* c, double* tanh_c,

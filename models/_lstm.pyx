@@ -22,8 +22,8 @@ from models._seqkernel cimport SequenceKernel
 # ----------------------------------------------------------------------------- C level
 
 
-cdef inline void _gates_and_cell(int B, int H, double* g, const double* c_prev, double* c,
-                                 double* tanh_c, double* h) noexcept nogil:
+cdef void lstm_cell_forward_c(int B, int H, double* g, const double* c_prev, double* c,
+                              double* tanh_c, double* h) noexcept nogil:
     """g (B, 4H) pre-activations -> activations in place; then c, tanh(c), h."""
     cdef int r, j, H4 = 4 * H
     cdef double* gr
@@ -41,9 +41,9 @@ cdef inline void _gates_and_cell(int B, int H, double* g, const double* c_prev, 
             h[r * H + j] = gr[2 * H + j] * tanh_c[r * H + j]
 
 
-cdef inline void _cell_backward(int B, int H, const double* g, const double* c_prev,
-                                const double* tanh_c, const double* dh, const double* dc,
-                                double* dg, double* dc_prev) noexcept nogil:
+cdef void lstm_cell_backward_c(int B, int H, const double* g, const double* c_prev,
+                               const double* tanh_c, const double* dh, const double* dc,
+                               double* dg, double* dc_prev) noexcept nogil:
     """Gate pre-activation gradients dg (B, 4H) and dc_prev (may alias dc; NULL: skip)."""
     cdef int r, j, H4 = 4 * H
     cdef const double* gr
@@ -79,7 +79,7 @@ cdef void lstm_step_forward_c(int B, int I, int H, const double* x, const double
     gemm(0, 0, B, 4 * H, H, 1.0, h_prev, H, W_h, 4 * H, 1.0, g, 4 * H)
     if b != NULL:
         add_row_vector(B, 4 * H, g, b)
-    _gates_and_cell(B, H, g, c_prev, c, tanh_c, h)
+    lstm_cell_forward_c(B, H, g, c_prev, c, tanh_c, h)
 
 
 cdef void lstm_step_backward_c(int B, int I, int H, const double* x, const double* h_prev,
@@ -89,7 +89,7 @@ cdef void lstm_step_backward_c(int B, int I, int H, const double* x, const doubl
                                double* dc_prev, double* dW_x, double* dW_h, double* db) noexcept nogil:
     """dg (B, 4H) <- gate gradients; accumulates dW_x, dW_h, db; overwrites dx, dh_prev,
     dc_prev (each may be NULL; ``dc`` NULL means zero, and dc_prev may alias dc)."""
-    _cell_backward(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev)
+    lstm_cell_backward_c(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev)
     gemm(1, 0, I, 4 * H, B, 1.0, x, I, dg, 4 * H, 1.0, dW_x, 4 * H)
     gemm(1, 0, H, 4 * H, B, 1.0, h_prev, H, dg, 4 * H, 1.0, dW_h, 4 * H)
     if db != NULL:
@@ -111,7 +111,7 @@ cdef void lstm_forward_c(int T, int B, int I, int H, const double* X, const doub
         add_row_vector(T * B, 4 * H, G, b)
     for t in range(T):
         gemm(0, 0, B, 4 * H, H, 1.0, Hs + t * n, H, W_h, 4 * H, 1.0, G + t * n4, 4 * H)
-        _gates_and_cell(B, H, G + t * n4, Cs + t * n, Cs + (t + 1) * n, tanhC + t * n,
+        lstm_cell_forward_c(B, H, G + t * n4, Cs + t * n, Cs + (t + 1) * n, tanhC + t * n,
                         Hs + (t + 1) * n)
 
 
@@ -138,7 +138,7 @@ cdef void lstm_bptt_c(int T, int B, int I, int H, const double* X, const double*
                 gemm(0, 0, B, H, 4 * H, 1.0, dG + (t + 1) * n4, 4 * H, W_h_T, H, 1.0, dh, H)
             else:
                 gemm(0, 1, B, H, 4 * H, 1.0, dG + (t + 1) * n4, 4 * H, W_h, 4 * H, 1.0, dh, H)
-        _cell_backward(B, H, G + t * n4, Cs + t * n, tanhC + t * n, dh, dc, dG + t * n4, dc)
+        lstm_cell_backward_c(B, H, G + t * n4, Cs + t * n, tanhC + t * n, dh, dc, dG + t * n4, dc)
     if dh0 != NULL:
         gemm(0, 1, B, H, 4 * H, 1.0, dG, 4 * H, W_h, 4 * H, 0.0, dh0, H)
     if dc0 != NULL:

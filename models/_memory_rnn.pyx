@@ -31,6 +31,7 @@ from libc.stdint cimport int64_t
 
 from models._linalg cimport (gemm, add_row_vector, add_column_sums, head_loss_and_grad, HEAD_SOFTMAX,
                              ACT_TANH, ws_sigmoid_inplace, ws_tanh_inplace, ws_gemm_small, ws_transpose)
+from models._lstm cimport lstm_cell_forward_c, lstm_cell_backward_c
 from models._seqkernel cimport SequenceKernel
 from models._memory cimport (stack_step_forward_c, stack_step_backward_c, queue_step_forward_c,
                              queue_step_backward_c, deque_step_forward_c, deque_step_backward_c)
@@ -60,52 +61,6 @@ cdef inline void _step_gemm(int m, int n, int k, const double* A, int lda, const
         for i in range(m):
             memset(C + i * ldc, 0, n * sizeof(double))
     ws_gemm_small(0, 0, m, n, k, 1.0, A, lda, B, ldb, C, ldc)
-
-
-cdef inline void _lstm_cell_forward(int B, int H, double* g, const double* c_prev, double* c,
-                                    double* tanh_c, double* h) noexcept nogil:
-    """g (B, 4H) pre-activations -> activations in place; then c, tanh(c), h (B, H)."""
-    cdef int r, j, H4 = 4 * H
-    cdef double* gr
-    for r in range(B):
-        gr = g + r * H4
-        ws_sigmoid_inplace(gr, 3 * H)                 # i, f, o
-        ws_tanh_inplace(gr + 3 * H, H)                # g
-        for j in range(H):
-            c[r * H + j] = gr[H + j] * c_prev[r * H + j] + gr[j] * gr[3 * H + j]
-    memcpy(tanh_c, c, B * H * sizeof(double))
-    ws_tanh_inplace(tanh_c, B * H)
-    for r in range(B):
-        gr = g + r * H4
-        for j in range(H):
-            h[r * H + j] = gr[2 * H + j] * tanh_c[r * H + j]
-
-
-cdef inline void _lstm_cell_backward(int B, int H, const double* g, const double* c_prev,
-                                     const double* tanh_c, const double* dh, double* dc,
-                                     double* dg) noexcept nogil:
-    """dg (B, 4H) <- gate pre-activation gradients; dc (B, H): in, the gradient of c_t
-    from step t+1; out, that of c_{t-1}."""
-    cdef int r, j, H4 = 4 * H
-    cdef const double* gr
-    cdef double* dgr
-    cdef double i_t, f_t, o_t, g_t, tc, dh_v, dct
-    for r in range(B):
-        gr = g + r * H4
-        dgr = dg + r * H4
-        for j in range(H):
-            i_t = gr[j]
-            f_t = gr[H + j]
-            o_t = gr[2 * H + j]
-            g_t = gr[3 * H + j]
-            tc = tanh_c[r * H + j]
-            dh_v = dh[r * H + j]
-            dct = dh_v * o_t * (1.0 - tc * tc) + dc[r * H + j]
-            dgr[j] = dct * g_t * i_t * (1.0 - i_t)
-            dgr[H + j] = dct * c_prev[r * H + j] * f_t * (1.0 - f_t)
-            dgr[2 * H + j] = dh_v * tc * o_t * (1.0 - o_t)
-            dgr[3 * H + j] = dct * i_t * (1.0 - g_t * g_t)
-            dc[r * H + j] = dct * f_t
 
 
 cdef class MemoryRNNKernel(SequenceKernel):
@@ -367,8 +322,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
             if t > 0:                                        # + h_{t-1} W_h
                 _step_gemm(B, gates, H, self.Hs + <size_t>t * n, H, self.Wh, gates, 1.0, Gt, gates)
             if self.lstm:
-                _lstm_cell_forward(B, H, Gt, self.Cs + <size_t>t * n, self.Cs + <size_t>(t + 1) * n,
-                                   self.tanhC + <size_t>t * n, h)
+                lstm_cell_forward_c(B, H, Gt, self.Cs + <size_t>t * n, self.Cs + <size_t>(t + 1) * n,
+                                    self.tanhC + <size_t>t * n, h)
             else:
                 memcpy(h, Gt, n * sizeof(double))
                 ws_tanh_inplace(h, n)
@@ -501,8 +456,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 _step_gemm(B, H, K, dMt, K, self.WmT, H, 1.0, self.dh, H)
             dGt = self.dG + <size_t>t * B * gates
             if self.lstm:
-                _lstm_cell_backward(B, H, self.G + <size_t>t * B * gates, self.Cs + <size_t>t * n,
-                                    self.tanhC + <size_t>t * n, self.dh, self.dc, dGt)
+                lstm_cell_backward_c(B, H, self.G + <size_t>t * B * gates, self.Cs + <size_t>t * n,
+                                     self.tanhC + <size_t>t * n, self.dh, self.dc, dGt, self.dc)
             else:
                 h_t = self.Hs + <size_t>(t + 1) * n
                 for j in range(n):
