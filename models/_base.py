@@ -373,17 +373,21 @@ class SequenceModel:
             self.optimizer_ = self._make_optimizer().bind(self.params_)
         with blas_threads(self.n_threads):
             kernel = self._new_kernel(self.batch_size, max_len)
+            self._fit_kernel = kernel            # for rules that change the kernel between blocks
             save = None
             if checkpoint is not None:
                 path = Path(checkpoint)
 
                 def save():
                     self.save(path)
-            run_training(self, task, state, curriculum, kernel, self.optimizer_,
-                         n_steps=int(self.n_steps), batch_size=int(self.batch_size), seed=int(self.seed),
-                         dropout=float(self.dropout), dropout_widths=self._dropout_widths(),
-                         divergence_factor=float(self.divergence_factor), callback=callback, save=save,
-                         checkpoint_seconds=checkpoint_seconds)
+            try:
+                run_training(self, task, state, curriculum, kernel, self.optimizer_,
+                             n_steps=int(self.n_steps), batch_size=int(self.batch_size), seed=int(self.seed),
+                             dropout=float(self.dropout), dropout_widths=self._dropout_widths(),
+                             divergence_factor=float(self.divergence_factor), callback=callback, save=save,
+                             checkpoint_seconds=checkpoint_seconds)
+            finally:
+                self._fit_kernel = None
         return self
 
     @property

@@ -97,6 +97,18 @@ class MemoryRNN(SequenceModel):
         chance (loss log 16) after 4,300 steps in one of our deque runs. The lower rate
         also lowers the leftover pop strength that costs the queue its longest tests.
         None: keep ``learning_rate``.
+    final_decay : {"constant", "linear"}, default "constant"
+        "linear": from the first block end at the longest lengths the final rate falls
+        linearly to about 0 at ``n_steps`` (then a run trained further with a larger
+        ``n_steps`` is not the same as one trained straight to it).
+    sharpen : float, default 0.0
+        In the same final phase, add ``sharpen * sum s (1 - s)`` over every push and pop
+        strength ``s`` of every step (averaged over the batch) to the objective: it drives
+        the strengths to 0 or 1. A model whose strengths stay near, say, 0.94 can match
+        its pops to its pushes well enough for 64 steps, but the small mismatch adds up
+        step by step and the read drifts into the next value on longer sequences. From the
+        start it stops the queue from learning at all (the push strengths of 0.5 are
+        driven apart before the read means anything).
     restart_after : int or None, default 32000
         The restart rule: when a run (or its latest restart) has trained this many
         sequences and has not yet learned the shortest lengths (no learning-curve record
@@ -144,6 +156,7 @@ class MemoryRNN(SequenceModel):
                  embedding_size: int = 32, push_bias=None, pop_bias=None,
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
                  restart_after: int | None = 32_000, final_learning_rate: float | None = 3e-4,
+                 final_decay: str = "constant", sharpen: float = 0.0,
                  forget_bias: float = 1.0, hidden_size: int = 64,
                  optimizer: str = "adam", learning_rate: float = 3e-3, clip_norm: float | None = 1.0,
                  batch_size: int = 16, n_steps: int = 5000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
@@ -158,6 +171,8 @@ class MemoryRNN(SequenceModel):
         self.aux_memory = aux_memory
         self.restart_after = restart_after
         self.final_learning_rate = final_learning_rate
+        self.final_decay = final_decay
+        self.sharpen = sharpen
         self.forget_bias = forget_bias
         super().__init__(hidden_size=hidden_size, optimizer=optimizer, learning_rate=learning_rate,
                          clip_norm=clip_norm, batch_size=batch_size, n_steps=n_steps, curriculum=curriculum,
@@ -208,7 +223,7 @@ class MemoryRNN(SequenceModel):
             if self.memory != "deque":
                 raise ValueError(f"{name} {value!r} is a (top, bottom) pair, which only the deque has; give one "
                                  f"number for the {self.memory}")
-        for name in ("aux_hidden", "aux_memory"):
+        for name in ("aux_hidden", "aux_memory", "sharpen"):
             value = getattr(self, name)
             if not _is_number(value) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0 (0 switches the loss off), got {value!r}")
@@ -223,6 +238,8 @@ class MemoryRNN(SequenceModel):
                                                      or self.final_learning_rate <= 0):
             raise ValueError(f"final_learning_rate must be a number > 0, or None (keep learning_rate), got "
                              f"{self.final_learning_rate!r}")
+        if self.final_decay not in ("linear", "constant"):
+            raise ValueError(f"final_decay must be 'linear' or 'constant', got {self.final_decay!r}")
         if not isinstance(self.stop_gradient, (bool, np.bool_)):
             raise ValueError(f"stop_gradient must be True or False, got {self.stop_gradient!r}")
         if not self.bias:
@@ -258,6 +275,7 @@ class MemoryRNN(SequenceModel):
         self._check_task(task)
         if not resume or getattr(self, "restarts_", None) is None:
             self.restarts_: list[int] = []
+        self._sharpen_now = 0.0
         if resume and getattr(self, "train_state_", None) is not None and self.train_state_.step < self.n_steps:
             self._block_end_rules(self.train_state_.step)    # the decisions a finished fit left pending
 
@@ -273,8 +291,9 @@ class MemoryRNN(SequenceModel):
     fit.__doc__ = SequenceModel.fit.__doc__
 
     def _block_end_rules(self, step: int) -> None:
-        """The restart rule and the learning-rate schedule, decided at the end of a data
-        block (at ``step``, or, resuming inside a block, at the last block end before it)."""
+        """The restart rule, the learning-rate schedule and the strength sharpening, decided
+        at the end of a data block (at ``step``, or, resuming inside a block, at the last
+        block end before it)."""
         state = self.train_state_
         if state.block_steps <= 0:
             return
@@ -282,16 +301,24 @@ class MemoryRNN(SequenceModel):
         step -= step % state.block_steps
         if at_end and self.restart_after is not None:
             self._maybe_restart(step)
+        reached = None                        # the final phase: from the first block end at the longest lengths
+        if self.curriculum == "grow":
+            since = self.restarts_[-1] if self.restarts_ else 0
+            high = int(self._train_lengths(self.task_)[-1])
+            reached = next((r["step"] for r in state.history if since < r["step"] <= step
+                            and r["step"] % state.block_steps == 0 and r["max_length"] >= high), None)
+        self._sharpen_now = float(self.sharpen) if reached is not None else 0.0
+        kernel = getattr(self, "_fit_kernel", None)
+        if kernel is not None:
+            kernel.sharpen = self._sharpen_now
         opt = getattr(self, "optimizer_", None)
         if opt is None or opt.theta is not self.params_.theta:
             return
         lr = self.learning_rate
-        if self.final_learning_rate is not None and self.curriculum == "grow":
-            since = self.restarts_[-1] if self.restarts_ else 0
-            high = int(self._train_lengths(self.task_)[-1])
-            if any(since < r["step"] <= step and r["step"] % state.block_steps == 0 and r["max_length"] >= high
-                   for r in state.history):
-                lr = self.final_learning_rate
+        if self.final_learning_rate is not None and reached is not None:
+            lr = self.final_learning_rate
+            if self.final_decay == "linear" and self.n_steps > reached:
+                lr *= max(self.n_steps - step, 1) / (self.n_steps - reached)
         if opt.learning_rate != lr:
             if lr != self.learning_rate:
                 logger.info("learning rate %g from step %d (trained at the longest lengths)", lr, step)
@@ -413,6 +440,7 @@ class MemoryRNN(SequenceModel):
                 "head": task.head, "separator": task.separator if symbolic else -1,
                 "stop_gradient": bool(self.stop_gradient),
                 "aux_hidden": float(self.aux_hidden), "aux_memory": float(self.aux_memory),
+                "sharpen": getattr(self, "_sharpen_now", 0.0),
                 "n_symbols": task.vocab_size if symbolic else 0}
 
     def _new_kernel(self, batch_size, max_length):

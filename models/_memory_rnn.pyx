@@ -70,6 +70,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
     cdef bint lstm, stop_gradient, has_E
     cdef int memory_code, W, P, R, D, K, Din, Lmax, separator, n_symbols
     cdef double aux_hidden, aux_memory
+    cdef public double sharpen
     cdef public double aux_loss
     cdef double* E
     cdef double* dE
@@ -128,7 +129,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
 
     def __init__(self, dict params, dict grads, *, str controller, memory, int width, str head,
                  int batch_size, int max_length, int separator=-1, bint stop_gradient=False,
-                 double aux_hidden=0.0, double aux_memory=0.0, int n_symbols=0):
+                 double aux_hidden=0.0, double aux_memory=0.0, int n_symbols=0, double sharpen=0.0):
         if controller not in ("rnn", "lstm"):
             raise ValueError(f"controller must be 'rnn' or 'lstm', got {controller!r}")
         if memory not in _MEMORY_CODES:
@@ -156,6 +157,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.controller, self.memory = controller, memory
         self.separator, self.stop_gradient = separator, stop_gradient
         self.aux_hidden, self.aux_memory, self.n_symbols = aux_hidden, aux_memory, n_symbols
+        self.sharpen = sharpen
         self.aux_loss = 0.0
         cdef int D = self.D, Din = self.Din, K = self.K, R = self.R, V = n_symbols
         self.E = self.dE = NULL
@@ -393,7 +395,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         cdef double* dH_t
         cdef double* dGt
         cdef double* h_t
-        cdef double loss, v
+        cdef double loss, v, sw = self.sharpen / B, penalty = 0.0
         self._controller_forward(X)
         H_out = self._outputs(self.Hs + n, dropout)
         loss = self._head_forward(k, H_out, want_grad)
@@ -449,6 +451,9 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 for b in range(B):
                     for j in range(2 * P):
                         v = Mt[b * K + j]
+                        if sw > 0:                   # + sharpen/B * s (1 - s) on the strengths
+                            penalty += v * (1.0 - v)
+                            dMt[b * K + j] += sw * (1.0 - 2.0 * v)
                         dMt[b * K + j] *= v * (1.0 - v)
                     for j in range(2 * P, K):
                         v = Mt[b * K + j]
@@ -469,6 +474,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 _step_gemm(B, H, gates, dGt, gates, self.WhT, H, 0.0, self.dh_next, H)
             if R > 0 and t > 0:              # d r_{t-1} = dg_t W_x[D:]^T
                 _step_gemm(B, R, gates, dGt, gates, self.WxrT, R, 0.0, self.dU + <size_t>t * B * Din + D, Din)
+        self.aux_loss += sw * penalty
         # parameter gradients: one product each over all T*B rows
         if R > 0:                            # dW_x[D:] = [r_{t-1}]^T dG
             gemm(1, 0, R, gates, rows, 1.0, self.U + D, Din, self.dG, gates, 0.0, self.dWx + <size_t>D * gates,

@@ -95,7 +95,8 @@ class MemoryRNNKernel(SequenceKernelBase):
     """
 
     def __init__(self, params, grads, *, controller, memory, width, head, batch_size, max_length,
-                 separator=-1, stop_gradient=False, aux_hidden=0.0, aux_memory=0.0, n_symbols=0):
+                 separator=-1, stop_gradient=False, aux_hidden=0.0, aux_memory=0.0, n_symbols=0,
+                 sharpen=0.0):
         super().__init__(params, grads, head=head, batch_size=batch_size, max_length=max_length)
         self.controller = controller
         self.memory = memory
@@ -106,6 +107,7 @@ class MemoryRNNKernel(SequenceKernelBase):
         self.aux_hidden = float(aux_hidden)
         self.aux_memory = float(aux_memory)
         self.n_symbols = int(n_symbols)
+        self.sharpen = float(sharpen)
         self._trace = None
         #: The weighted auxiliary losses of the last ``loss_and_grad`` (0 when off).
         self.aux_loss = 0.0
@@ -266,8 +268,12 @@ class MemoryRNNKernel(SequenceKernelBase):
                 d_read = dR_aux[t] + (dU[t + 1, :, D:] if t + 1 < T else 0.0)          # d r_t
                 d_push, d_pop, d_values = self._memory_backward_step(t, mb, d_read, acc)
                 m = M[t]
-                dM[t, :, :P] = d_push * m[:, :P] * (1.0 - m[:, :P])
-                dM[t, :, P:2 * P] = d_pop * m[:, P:2 * P] * (1.0 - m[:, P:2 * P])
+                s = m[:, :2 * P]                                          # push, pop strengths
+                d_s = np.concatenate([d_push, d_pop], axis=1)
+                if self.sharpen > 0:                                      # + sharpen/B * s (1 - s)
+                    self.aux_loss += self.sharpen / B * float(np.sum(s * (1.0 - s)))
+                    d_s = d_s + self.sharpen / B * (1.0 - 2.0 * s)
+                dM[t, :, :2 * P] = d_s * s * (1.0 - s)
                 dM[t, :, 2 * P:] = d_values * (1.0 - m[:, 2 * P:] ** 2)
                 dh = dh + dM[t] @ p["W_mem"].T
             dh_prev = np.zeros((B, H))

@@ -81,6 +81,12 @@ def seq() -> None:
               help="Weight of the loss predicting the previous symbol from the memory's read (with --memory).")
 @click.option("--final-lr", type=click.FloatRange(min=0, min_open=True), default=None,
               help="With --memory: learning rate once the longest lengths are reached (default 3e-4).")
+@click.option("--final-decay", type=click.Choice(["constant", "linear"]), default=None,
+              help="With --memory: keep the final learning rate (constant, default) or take it linearly to 0 "
+                   "by the last step.")
+@click.option("--sharpen", type=click.FloatRange(min=0), default=None,
+              help="With --memory: weight of the penalty s(1-s) on every push and pop strength s, which "
+                   "drives them to 0 or 1.")
 @click.option("--restart-after", type=click.IntRange(min=1), default=None,
               help="With --memory: start again from fresh weights when the shortest lengths are not learned "
                    "after this many sequences (default 32000).")
@@ -98,7 +104,8 @@ wordstack seq train copy --memory queue --seed 3 --out copy-queue.ckpt
 """)
 def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout,
               activation, curriculum, vocab, width, embedding, push_bias, pop_bias, stop_gradient, aux_hidden,
-              aux_memory, final_lr, restart_after, backend, restart, checkpoint_every, as_json):
+              aux_memory, final_lr, final_decay, sharpen, restart_after, backend, restart, checkpoint_every,
+              as_json):
     """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
 
     Ctrl-C saves a checkpoint; run the same command again to resume. Training stops
@@ -115,7 +122,7 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
             clip_norm=clip, dropout=dropout, activation=activation, curriculum=curriculum, backend=backend,
             memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
             stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after,
-            final_learning_rate=final_lr)
+            final_learning_rate=final_lr, final_decay=final_decay, sharpen=sharpen)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"\nInterrupted: the checkpoint in {out} holds the last step; run the same command to resume.",

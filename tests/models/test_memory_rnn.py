@@ -170,8 +170,8 @@ def test_restart_draws_fresh_weights_and_spares_learning_runs(monkeypatch):
 def test_final_learning_rate_once_the_longest_lengths_are_trained(tmp_path, monkeypatch):
     monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)           # blocks of 10 steps
     task = tasks.Reverse(vocab_size=4)
-    params = dict(memory="stack", curriculum_threshold=0.01, final_learning_rate=1e-4, restart_after=None,
-                  seed=0, **SMALL)
+    params = dict(memory="stack", curriculum_threshold=0.01, final_learning_rate=1e-4, final_decay="constant",
+                  restart_after=None, seed=0, **SMALL)
     straight = MemoryRNN(n_steps=40, **params).fit(task)
     first_full = min(r["step"] for r in straight.history_ if r["max_length"] == 6)
     switch = -(-first_full // 10) * 10                  # the end of the first block trained at length 6
@@ -185,3 +185,68 @@ def test_final_learning_rate_once_the_longest_lengths_are_trained(tmp_path, monk
     assert off.optimizer_.learning_rate == off.learning_rate
     with pytest.raises(ValueError, match="final_learning_rate must be a number > 0"):
         MemoryRNN(final_learning_rate=0.0)
+
+
+def test_final_learning_rate_decays_linearly_to_the_last_step(tmp_path, monkeypatch):
+    """final_decay="linear": from the first block end trained at the longest lengths
+    (step s) the rate is final * (n_steps - b) / (n_steps - s) at block end b;
+    a run interrupted by Ctrl-C and resumed is identical to an uninterrupted one."""
+    import os
+    import signal
+
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)           # blocks of 10 steps
+    task = tasks.Reverse(vocab_size=4)
+    params = dict(memory="stack", curriculum_threshold=0.01, final_learning_rate=1e-4, final_decay="linear",
+                  restart_after=None, n_steps=60, seed=0, **SMALL)
+    rates = {}
+    model = MemoryRNN(**params)
+    straight = model.fit(task, callback=lambda p: rates.setdefault(p.step, model.optimizer_.learning_rate))
+    first_full = min(r["step"] for r in straight.history_ if r["max_length"] == 6)
+    switch = -(-first_full // 10) * 10
+    assert switch <= 30
+    for step, rate in rates.items():
+        if step == 60:
+            continue                                     # the end: nothing left to decide
+        at = step - step % 10                            # decided at the last block end
+        expected = straight.learning_rate if at < switch else 1e-4 * (60 - at) / (60 - switch)
+        assert rate == pytest.approx(expected, rel=1e-12), step
+    assert rates[switch] == pytest.approx(1e-4) and rates[50] < 1e-4 / 2
+
+    def interrupt(progress):
+        if progress.step == switch + 10:
+            os.kill(os.getpid(), signal.SIGINT)          # Ctrl-C: checkpoint, then KeyboardInterrupt
+
+    path = tmp_path / "decay.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        MemoryRNN(**params).fit(task, checkpoint=path, callback=interrupt)
+    resumed = models.load(path)
+    assert resumed.train_state_.step < 60
+    resumed.fit(task, resume=True)
+    np.testing.assert_array_equal(resumed.params_.theta, straight.params_.theta)
+    with pytest.raises(ValueError, match="final_decay must be 'linear' or 'constant', got 'cosine'"):
+        MemoryRNN(final_decay="cosine")
+
+
+def test_sharpening_starts_with_the_final_phase_and_resumes_exactly(tmp_path, monkeypatch):
+    """sharpen acts from the first block end trained at the longest lengths (like the
+    final learning rate); a run stopped after that point and resumed is identical to an
+    uninterrupted one, and the penalty changes the weights it ends with."""
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)           # blocks of 10 steps
+    task = tasks.Reverse(vocab_size=4)
+    params = dict(memory="queue", curriculum_threshold=0.01, sharpen=0.5, restart_after=None, seed=0, **SMALL)
+    seen = {}
+    model = MemoryRNN(n_steps=40, **params)
+    straight = model.fit(task, callback=lambda p: seen.setdefault(p.step, model._fit_kernel.sharpen))
+    first_full = min(r["step"] for r in straight.history_ if r["max_length"] == 6)
+    switch = -(-first_full // 10) * 10
+    assert switch <= 30
+    for step, value in seen.items():
+        assert value == (0.5 if step - step % 10 >= switch else 0.0), step
+    half = MemoryRNN(n_steps=switch + 5, **params).fit(task, checkpoint=tmp_path / "sharp.ckpt")
+    resumed = models.load(tmp_path / "sharp.ckpt")
+    resumed.set_params(n_steps=40).fit(task, resume=True)
+    np.testing.assert_array_equal(resumed.params_.theta, straight.params_.theta)
+    plain = MemoryRNN(n_steps=40, **{**params, "sharpen": 0.0}).fit(task)
+    assert np.abs(plain.params_.theta - straight.params_.theta).max() > 1e-6
+    with pytest.raises(ValueError, match="sharpen must be a number >= 0"):
+        MemoryRNN(sharpen=-1.0)

@@ -54,6 +54,25 @@ def test_every_parameter_gradient_matches_finite_differences(controller, memory,
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("memory", ("stack", "queue", "deque"))
+def test_strength_sharpening_gradient_matches_finite_differences(memory, backend):
+    """sharpen * mean over sequences of sum over steps of s (1 - s), s every push and pop
+    strength: in the objective and in the gradient."""
+    model, kernel, _, _ = tiny_model("lstm", memory, backend, sharpen=0.7)
+    error, analytic, numeric = finite_difference_check(kernel, model, aux=True)
+    assert error.max() < 5e-5                             # central differences of a longer sum
+    assert kernel.aux_loss > 0
+    other, other_kernel, _, _ = tiny_model("lstm", memory, "numpy" if backend == "cython" else "cython",
+                                           sharpen=0.7)
+    other_kernel.loss_and_grad(0)
+    assert other_kernel.aux_loss == pytest.approx(kernel.aux_loss, rel=1e-12)
+    np.testing.assert_allclose(other.params_.grad, analytic, rtol=1e-10, atol=1e-13)
+    plain, plain_kernel, _, _ = tiny_model("lstm", memory, backend)
+    plain_kernel.loss_and_grad(0)
+    assert np.abs(plain.params_.grads["b_mem"] - model.params_.grads["b_mem"]).max() > 1e-4
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_gradient_reaches_values_pushed_long_before_they_are_read(backend):
     """The value pushed at step 0 is read only after the separator: its gradient must flow
     back through the memory to the embedding of the first symbol."""
