@@ -15,9 +15,10 @@ option is not given.
   the deque's bottom end closed at the start (push bias -6), a curriculum that starts at
   source length 12 and adds 4 whenever a block's training per-symbol accuracy reaches
   0.98, up to 64, 5,000 steps (80,000 sequences), the learning rate down to 3e-4 once
-  a block has been trained at length 64, and the restart rule: a run that has not
-  learned length 12 after 32,000 sequences starts again from fresh weights (its steps
-  count). README "Memory models" has the per-seed numbers and what made the
+  a block has been trained at length 64, the auxiliary losses (0.5 each) for copy and
+  reversal with a queue or a deque, strength sharpening (0.1) in that final phase for
+  the deque, and the restart rule: a run that has not learned length 12 after 32,000
+  sequences starts again from fresh weights (its steps count). README "Memory models" has the per-seed numbers and what made the
   difference.
 """
 from __future__ import annotations
