@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import numpy as np
+
 
 def best_of(contenders: dict[str, Callable[[], int]], repeats: int) -> dict[str, dict[str, float]]:
     """Run each contender ``repeats`` times, alternating; each call returns the number of
@@ -23,3 +25,35 @@ def best_of(contenders: dict[str, Callable[[], int]], repeats: int) -> dict[str,
             best[name]["wall"] = max(best[name]["wall"], n / max(w1 - w0, 1e-12))
             best[name]["cpu"] = max(best[name]["cpu"], n / max(c1 - c0, 1e-12))
     return best
+
+
+def random_batches(rng: np.random.Generator, n_batches: int, steps: int, batch: int, vocab: int):
+    """(inputs, targets, mask) of ``n_batches`` random batches: one-hot inputs over
+    ``vocab + 1`` symbols (n, T, B, V+1), targets in ``[0, vocab)``, every step counted."""
+    ids = rng.integers(0, vocab + 1, size=(n_batches, steps, batch))
+    inputs = np.eye(vocab + 1)[ids]
+    targets = rng.integers(0, vocab, size=(n_batches, steps, batch)).astype(np.int64)
+    return inputs, targets, np.ones((n_batches, steps, batch))
+
+
+def training_run(model, data, vocab: int):
+    """(run, kernel) for a set-up ``model``: its whole-model kernel bound to ``data``
+    (inputs, targets, mask); ``run()`` takes one optimizer step per batch, one BLAS
+    thread, as ``fit`` does, and returns the number of sequences trained."""
+    import models
+
+    inputs, targets, mask = data
+    n, steps, batch = inputs.shape[:3]
+    model.optimizer_ = model._make_optimizer().bind(model.params_)
+    kernel = model._new_kernel(batch, steps)
+    kernel.bind(inputs, targets, mask, np.zeros((n, steps, batch, vocab)))
+    order = np.arange(n, dtype=np.int64)
+    losses, norms = np.zeros(n), np.zeros(n)
+
+    def run():
+        with models.blas_threads(1):
+            done = kernel.run_steps(model.optimizer_.kernel, order, losses, norms)
+        assert done == n, "training diverged"
+        return n * batch
+
+    return run, kernel

@@ -22,7 +22,7 @@ import numpy as np
 import models
 from models import LSTM, tasks
 
-from _seq_timing import best_of
+from _seq_timing import best_of, random_batches, training_run
 
 CONFIGS = [  # (name, batch, hidden, T, vocabulary, target speed-up against torch float32)
     ("batch1_hidden16_T8", 1, 16, 8, 8, 10.0),
@@ -35,24 +35,8 @@ def ours(batch, hidden, T, vocab, n_batches, seed=0):
     model = LSTM(hidden_size=hidden, optimizer="sgd", learning_rate=0.05, batch_size=batch, n_steps=0, seed=seed)
     task = tasks.Copy(vocab_size=vocab)
     model._setup(task)
-    model.optimizer_ = model._make_optimizer().bind(model.params_)
-    kernel = model._new_kernel(batch, T)
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(0, vocab + 1, size=(n_batches, T, batch))
-    inputs = np.eye(vocab + 1)[ids]                                        # (n, T, B, V+1) one-hot
-    targets = rng.integers(0, vocab, size=(n_batches, T, batch)).astype(np.int64)
-    mask = np.ones((n_batches, T, batch))
-    probs = np.zeros((n_batches, T, batch, vocab))
-    kernel.bind(inputs, targets, mask, probs)
-    order = np.arange(n_batches, dtype=np.int64)
-    losses, norms = np.zeros(n_batches), np.zeros(n_batches)
-
-    def run():
-        with models.blas_threads(1):
-            done = kernel.run_steps(model.optimizer_.kernel, order, losses, norms)
-        assert done == n_batches, "training diverged"
-        return n_batches * batch
-
+    inputs, targets, mask = random_batches(np.random.default_rng(seed), n_batches, T, batch, vocab)
+    run, _ = training_run(model, (inputs, targets, mask), vocab)
     return run, (inputs, targets)
 
 

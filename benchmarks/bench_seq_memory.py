@@ -39,7 +39,7 @@ import numpy as np
 import models
 from models import MemoryRNN, tasks
 
-from _seq_timing import best_of
+from _seq_timing import best_of, random_batches, training_run
 
 T, BATCH, HIDDEN, WIDTH, EMBEDDING, VOCAB = 20, 10, 64, 16, 32, 16
 TARGET_VS_TORCH, TARGET_VS_NUMPY = 10.0, 20.0
@@ -52,34 +52,16 @@ NUMPY_SHAPES = {"training_batch16_T73": {"T": 73, "batch": 16, "width": 32, "bat
 
 
 def make_data(n_batches, seed=0, steps=T, batch=BATCH):
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(0, VOCAB + 1, size=(n_batches, steps, batch))
-    inputs = np.eye(VOCAB + 1)[ids]                                        # (n, T, B, V+1) one-hot
-    targets = rng.integers(0, VOCAB, size=(n_batches, steps, batch)).astype(np.int64)
-    mask = np.ones((n_batches, steps, batch))
-    return inputs, targets, mask
+    return random_batches(np.random.default_rng(seed), n_batches, steps, batch, VOCAB)
 
 
 def ours(backend, data, seed=0, width=WIDTH):
     """(run, model, kernel): ``run()`` trains one step per bound batch and returns the sequences."""
-    inputs, targets, mask = data
-    n, steps, batch = inputs.shape[:3]
+    batch = data[0].shape[2]
     model = MemoryRNN(memory="stack", hidden_size=HIDDEN, memory_width=width, embedding_size=EMBEDDING,
                       batch_size=batch, stop_gradient=False, backend=backend, seed=seed)
     model._setup(tasks.Copy(vocab_size=VOCAB))
-    model.optimizer_ = model._make_optimizer().bind(model.params_)
-    kernel = model._new_kernel(batch, steps)
-    probs = np.zeros((n, steps, batch, VOCAB))
-    kernel.bind(inputs, targets, mask, probs)
-    order = np.arange(n, dtype=np.int64)
-    losses, norms = np.zeros(n), np.zeros(n)
-
-    def run():
-        with models.blas_threads(1):
-            done = kernel.run_steps(model.optimizer_.kernel, order, losses, norms)
-        assert done == n, "training diverged"
-        return n * batch
-
+    run, kernel = training_run(model, data, VOCAB)
     return run, model, kernel
 
 
