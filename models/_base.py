@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from ._checkpoint import save_model
 from ._curriculum import CURRICULA, make_curriculum
 from ._dropout import check_dropout_rate
 from ._errors import CheckpointError, UnknownNameError
+from ._hyper import HyperParams, check_int, check_number, check_optimizer_params
 from ._init import INIT_SCHEMES
 from ._kernels import BACKENDS
 from ._metrics import Metrics, correct_positions, predictions_from_probs, sequence_metrics
@@ -128,7 +128,7 @@ def _parse_lengths(value, name: str = "lengths") -> tuple[int, int] | None:
     return lo, hi
 
 
-class SequenceModel:
+class SequenceModel(HyperParams):
     """Base of the sequence-to-sequence estimators (see :class:`models.RNN`, :class:`models.LSTM`)."""
 
     #: short lowercase name (``rnn``, ``lstm``)
@@ -175,47 +175,13 @@ class SequenceModel:
 
     # ------------------------------------------------------------------ parameters
 
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        names: list[str] = []
-        for klass in cls.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None or klass is object:
-                continue
-            for p in inspect.signature(init).parameters.values():
-                if p.kind == p.KEYWORD_ONLY and p.name not in names:
-                    names.append(p.name)
-        return names
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyperparameters (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params) -> "SequenceModel":
-        """Set hyperparameters; unknown names are an error. Returns ``self``."""
-        valid = set(self._get_param_names())
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"{type(self).__name__} has no hyperparameter {name!r}; valid: {', '.join(sorted(valid))}")
-            setattr(self, name, value)
-        self._validate_params()
-        return self
-
     def _validate_params(self) -> None:
         """Check every hyperparameter; errors name the parameter, the value and the fix."""
         def integer(name, minimum):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            check_int(name, getattr(self, name), minimum)
 
         def number(name, lo=None, hi=None, lo_open=False, hi_open=False):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-            if lo is not None and (value < lo or (lo_open and value == lo)):
-                raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value!r}")
-            if hi is not None and (value > hi or (hi_open and value == hi)):
-                raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value!r}")
+            check_number(name, getattr(self, name), lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
 
         integer("hidden_size", 1)
         integer("batch_size", 1)
@@ -226,17 +192,9 @@ class SequenceModel:
             integer("n_threads", 1)
         if self.curriculum_start is not None:
             integer("curriculum_start", 1)
-        number("learning_rate", 0, lo_open=True)
-        number("init_scale", 0, lo_open=True)
-        number("momentum", 0, 1, hi_open=True)
-        number("rms_decay", 0, 1, hi_open=True)
-        number("beta1", 0, 1, hi_open=True)
-        number("beta2", 0, 1, hi_open=True)
-        number("epsilon", 0, lo_open=True)
+        check_optimizer_params(self)
         number("curriculum_threshold", 0, 1, lo_open=True)
         number("divergence_factor", 1, lo_open=True)
-        if self.clip_norm is not None:
-            number("clip_norm", 0, lo_open=True)
         check_dropout_rate(self.dropout)
         if not isinstance(self.bias, (bool, np.bool_)):
             raise ValueError(f"bias must be True or False, got {self.bias!r}")

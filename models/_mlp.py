@@ -53,6 +53,7 @@ from scipy.special import expit
 from ._checkpoint import register_model, save_model
 from ._dropout import check_dropout_rate, dropout_mask
 from ._errors import CheckpointError, TrainingDivergedError, UnknownNameError
+from ._hyper import HyperParams, check_int as _check_int, check_optimizer_params
 from ._init import INIT_SCHEMES, glorot_uniform, uniform
 from ._kernels import BACKENDS
 from ._optim import OPTIMIZERS, make_optimizer
@@ -74,22 +75,6 @@ _BLOCK_BUDGET = 1 << 20            # doubles of per-epoch records kept per block
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if not _is_int(value) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_number(name: str, value, *, lo=None, hi=None, lo_open=False, hi_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if lo is not None and (value < lo or (lo_open and value == lo)):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value!r}")
-    if hi is not None and (value > hi or (hi_open and value == hi)):
-        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value!r}")
-    return float(value)
 
 
 def parse_layers(layers) -> tuple[int, ...]:
@@ -343,7 +328,7 @@ class FitProgress:
 
 
 @register_model
-class MLP:
+class MLP(HyperParams):
     """A feed-forward network with sigmoid outputs, trained by full-batch gradient descent
     (backpropagation; equations in :mod:`models._mlp`).
 
@@ -459,24 +444,6 @@ class MLP:
 
     # ------------------------------------------------------------------ hyperparameters
 
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyperparameters (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params) -> "MLP":
-        """Set hyperparameters; unknown names are an error. Returns ``self``."""
-        valid = self._get_param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"MLP has no hyperparameter {name!r}; valid: {', '.join(sorted(valid))}")
-            setattr(self, name, value)
-        self._validate_params()
-        return self
-
     def _validate_params(self) -> None:
         """Check every hyperparameter; errors name the parameter, the value and the fix."""
         parse_layers(self.layers)
@@ -492,15 +459,7 @@ class MLP:
             raise UnknownNameError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         if self.backend not in BACKENDS:
             raise UnknownNameError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        _check_number("learning_rate", self.learning_rate, lo=0, lo_open=True)
-        _check_number("init_scale", self.init_scale, lo=0, lo_open=True)
-        _check_number("momentum", self.momentum, lo=0, hi=1, hi_open=True)
-        _check_number("rms_decay", self.rms_decay, lo=0, hi=1, hi_open=True)
-        _check_number("beta1", self.beta1, lo=0, hi=1, hi_open=True)
-        _check_number("beta2", self.beta2, lo=0, hi=1, hi_open=True)
-        _check_number("epsilon", self.epsilon, lo=0, lo_open=True)
-        if self.clip_norm is not None:
-            _check_number("clip_norm", self.clip_norm, lo=0, lo_open=True)
+        check_optimizer_params(self)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float, np.number)):
             raise ValueError(f"dropout must be a number with 0 <= dropout < 1, got {self.dropout!r}")
         check_dropout_rate(self.dropout)
