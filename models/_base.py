@@ -220,6 +220,18 @@ class SequenceModel(HyperParams):
     def _param_shapes(self, n_inputs: int, n_outputs: int) -> dict[str, tuple[int, ...]]:
         raise NotImplementedError
 
+    def _cell_and_head_shapes(self, cell: dict, bias_name: str, bias_size: int,
+                              n_outputs: int) -> dict[str, tuple[int, ...]]:
+        """``cell``'s weight shapes, then its bias (with ``bias``), then the output layer
+        ``W_hy`` and ``b_y``: the parameter layout of the plain recurrent models."""
+        shapes = dict(cell)
+        if self.bias:
+            shapes[bias_name] = (bias_size,)
+        shapes["W_hy"] = (self.hidden_size, n_outputs)
+        if self.bias:
+            shapes["b_y"] = (n_outputs,)
+        return shapes
+
     def _init_params(self, rng: np.random.Generator) -> None:
         raise NotImplementedError
 

@@ -113,13 +113,7 @@ class RNN(SequenceModel):
 
     def _param_shapes(self, n_inputs, n_outputs):
         H = self.hidden_size
-        shapes = {"W_xh": (n_inputs, H), "W_hh": (H, H)}
-        if self.bias:
-            shapes["b_h"] = (H,)
-        shapes["W_hy"] = (H, n_outputs)
-        if self.bias:
-            shapes["b_y"] = (n_outputs,)
-        return shapes
+        return self._cell_and_head_shapes({"W_xh": (n_inputs, H), "W_hh": (H, H)}, "b_h", H, n_outputs)
 
     def _init_params(self, rng):
         p = self.params_
@@ -172,13 +166,7 @@ class LSTM(SequenceModel):
 
     def _param_shapes(self, n_inputs, n_outputs):
         H = self.hidden_size
-        shapes = {"W_x": (n_inputs, 4 * H), "W_h": (H, 4 * H)}
-        if self.bias:
-            shapes["b"] = (4 * H,)
-        shapes["W_hy"] = (H, n_outputs)
-        if self.bias:
-            shapes["b_y"] = (n_outputs,)
-        return shapes
+        return self._cell_and_head_shapes({"W_x": (n_inputs, 4 * H), "W_h": (H, 4 * H)}, "b", 4 * H, n_outputs)
 
     def _init_params(self, rng):
         p = self.params_
