@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 from _util import emit, python_info
-from models import _memory, _memory_ref
-from models.memory import MEMORIES
+from models.memory import _memory, _memory_ref
+from models import MEMORIES
 
 BATCH = 10
 

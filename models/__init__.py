@@ -40,92 +40,128 @@ Examples
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # static tools and editors follow the names; nothing is imported at run time
+    from . import tasks
+    from ._kernels import BACKENDS, load_kernels
+    from .core._dropout import apply_dropout, dropout_mask
+    from .core._errors import (
+        CheckpointError, KernelNotBuiltError, MemoryStateError, ModelsError, TrainingDivergedError,
+        UnknownNameError, VocabularyError)
+    from .core._init import glorot_uniform, orthogonal, uniform
+    from .core._optim import (
+        Adam, Momentum, OPTIMIZERS, Optimizer, RMSProp, SGD, clip_grad_norm, global_norm, make_optimizer)
+    from .core._params import ParamSet
+    from .estimators._base import Evaluation, LengthResult, SequenceModel, blas_threads
+    from .estimators._memory_model import DEFAULT_POP_BIAS, MemoryRNN
+    from .estimators._recurrent import LSTM, MODELS, RNN, make_model
+    from .ff._mlp import FitProgress, MLP
+    from .ff._sweep import Sweep, SweepRun, fit_table, plot_sweep, sweep_learning_rates
+    from .ff._tables import TABLES, Table, make_table
+    from .memory._kinds import MEMORIES, MEMORY_KINDS, MemoryKind, register_memory
+    from .memory._memories import MEMORY_BACKENDS, NeuralDeque, NeuralQueue, NeuralStack
+    from .recurrent._cells import LSTMCell, RNNCell
+    from .training._checkpoint import (
+        load_model as load, read_checkpoint, register_model, save_model as save, write_checkpoint)
+    from .training._curriculum import Curriculum, GrowingLengths, UniformLengths, make_curriculum
+    from .training._loop import Progress, TrainState
+    from .training._metrics import Metrics, correct_positions, sequence_metrics
+    from .training._presets import MEMORY_PRESETS, PLAIN_BASELINE, TASK_PRESETS, memory_preset, preset
+    from .workflows._checkpoints import (
+        ComparisonRow, TrainOutcome, compare_checkpoints, evaluate_checkpoint, inspect_checkpoint,
+        plot_checkpoint, run_checkpoint, train_checkpoint)
+    from .workflows._plots import plot_training
+
 
 _EXPORTS = {
     # errors
-    "ModelsError": "_errors",
-    "CheckpointError": "_errors",
-    "KernelNotBuiltError": "_errors",
-    "MemoryStateError": "_errors",
-    "TrainingDivergedError": "_errors",
-    "UnknownNameError": "_errors",
-    "VocabularyError": "_errors",
+    "ModelsError": "core._errors",
+    "CheckpointError": "core._errors",
+    "KernelNotBuiltError": "core._errors",
+    "MemoryStateError": "core._errors",
+    "TrainingDivergedError": "core._errors",
+    "UnknownNameError": "core._errors",
+    "VocabularyError": "core._errors",
     # memories
-    "NeuralStack": "memory",
-    "NeuralQueue": "memory",
-    "NeuralDeque": "memory",
-    "MEMORIES": "memory",
-    "MEMORY_BACKENDS": "memory",
+    "NeuralStack": "memory._memories",
+    "NeuralQueue": "memory._memories",
+    "NeuralDeque": "memory._memories",
+    "MEMORIES": "memory._kinds",
+    "MEMORY_BACKENDS": "memory._memories",
+    "MemoryKind": "memory._kinds",
+    "MEMORY_KINDS": "memory._kinds",
+    "register_memory": "memory._kinds",
     # estimators
-    "RNN": "_recurrent",
-    "LSTM": "_recurrent",
-    "MODELS": "_recurrent",
-    "make_model": "_recurrent",
-    "MemoryRNN": "_memory_model",
-    "DEFAULT_POP_BIAS": "_memory_model",
-    "SequenceModel": "_base",
-    "Evaluation": "_base",
-    "LengthResult": "_base",
-    "blas_threads": "_base",
-    "Progress": "_training",
-    "TrainState": "_training",
+    "RNN": "estimators._recurrent",
+    "LSTM": "estimators._recurrent",
+    "MODELS": "estimators._recurrent",
+    "make_model": "estimators._recurrent",
+    "MemoryRNN": "estimators._memory_model",
+    "DEFAULT_POP_BIAS": "estimators._memory_model",
+    "SequenceModel": "estimators._base",
+    "Evaluation": "estimators._base",
+    "LengthResult": "estimators._base",
+    "blas_threads": "estimators._base",
+    "Progress": "training._loop",
+    "TrainState": "training._loop",
     # feed-forward networks on the toy tables (wordstack ff)
-    "MLP": "_mlp",
-    "FitProgress": "_mlp",
-    "Table": "_tables",
-    "TABLES": "_tables",
-    "make_table": "_tables",
-    "Sweep": "_mlp_sweep",
-    "SweepRun": "_mlp_sweep",
-    "fit_table": "_mlp_sweep",
-    "sweep_learning_rates": "_mlp_sweep",
-    "plot_sweep": "_mlp_sweep",
+    "MLP": "ff._mlp",
+    "FitProgress": "ff._mlp",
+    "Table": "ff._tables",
+    "TABLES": "ff._tables",
+    "make_table": "ff._tables",
+    "Sweep": "ff._sweep",
+    "SweepRun": "ff._sweep",
+    "fit_table": "ff._sweep",
+    "sweep_learning_rates": "ff._sweep",
+    "plot_sweep": "ff._sweep",
     # checkpoint workflows (wordstack seq)
-    "train_checkpoint": "_workflow",
-    "evaluate_checkpoint": "_workflow",
-    "run_checkpoint": "_workflow",
-    "plot_checkpoint": "_workflow",
-    "TrainOutcome": "_workflow",
-    "compare_checkpoints": "_workflow",
-    "ComparisonRow": "_workflow",
-    "inspect_checkpoint": "_workflow",
-    "memory_preset": "_presets",
-    "MEMORY_PRESETS": "_presets",
-    "PLAIN_BASELINE": "_presets",
-    "preset": "_presets",
-    "TASK_PRESETS": "_presets",
-    "plot_training": "_plot",
+    "train_checkpoint": "workflows._checkpoints",
+    "evaluate_checkpoint": "workflows._checkpoints",
+    "run_checkpoint": "workflows._checkpoints",
+    "plot_checkpoint": "workflows._checkpoints",
+    "TrainOutcome": "workflows._checkpoints",
+    "compare_checkpoints": "workflows._checkpoints",
+    "ComparisonRow": "workflows._checkpoints",
+    "inspect_checkpoint": "workflows._checkpoints",
+    "memory_preset": "training._presets",
+    "MEMORY_PRESETS": "training._presets",
+    "PLAIN_BASELINE": "training._presets",
+    "preset": "training._presets",
+    "TASK_PRESETS": "training._presets",
+    "plot_training": "workflows._plots",
     # checkpoints
-    "load": "_checkpoint:load_model",
-    "save": "_checkpoint:save_model",
-    "register_model": "_checkpoint",
-    "read_checkpoint": "_checkpoint",
-    "write_checkpoint": "_checkpoint",
+    "load": "training._checkpoint:load_model",
+    "save": "training._checkpoint:save_model",
+    "register_model": "training._checkpoint",
+    "read_checkpoint": "training._checkpoint",
+    "write_checkpoint": "training._checkpoint",
     # building blocks
-    "ParamSet": "_params",
-    "Optimizer": "_optim",
-    "SGD": "_optim",
-    "Momentum": "_optim",
-    "RMSProp": "_optim",
-    "Adam": "_optim",
-    "OPTIMIZERS": "_optim",
-    "make_optimizer": "_optim",
-    "clip_grad_norm": "_optim",
-    "global_norm": "_optim",
-    "dropout_mask": "_dropout",
-    "apply_dropout": "_dropout",
-    "glorot_uniform": "_init",
-    "orthogonal": "_init",
-    "uniform": "_init",
-    "RNNCell": "_cells",
-    "LSTMCell": "_cells",
-    "Metrics": "_metrics",
-    "sequence_metrics": "_metrics",
-    "correct_positions": "_metrics",
-    "Curriculum": "_curriculum",
-    "UniformLengths": "_curriculum",
-    "GrowingLengths": "_curriculum",
-    "make_curriculum": "_curriculum",
+    "ParamSet": "core._params",
+    "Optimizer": "core._optim",
+    "SGD": "core._optim",
+    "Momentum": "core._optim",
+    "RMSProp": "core._optim",
+    "Adam": "core._optim",
+    "OPTIMIZERS": "core._optim",
+    "make_optimizer": "core._optim",
+    "clip_grad_norm": "core._optim",
+    "global_norm": "core._optim",
+    "dropout_mask": "core._dropout",
+    "apply_dropout": "core._dropout",
+    "glorot_uniform": "core._init",
+    "orthogonal": "core._init",
+    "uniform": "core._init",
+    "RNNCell": "recurrent._cells",
+    "LSTMCell": "recurrent._cells",
+    "Metrics": "training._metrics",
+    "sequence_metrics": "training._metrics",
+    "correct_positions": "training._metrics",
+    "Curriculum": "training._curriculum",
+    "UniformLengths": "training._curriculum",
+    "GrowingLengths": "training._curriculum",
+    "make_curriculum": "training._curriculum",
     "BACKENDS": "_kernels",
     "load_kernels": "_kernels",
 }

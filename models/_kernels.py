@@ -1,49 +1,53 @@
-"""Backend selection: the compiled Cython kernels (default) or the numpy references.
-
-A missing compiled extension is an error that says how to build it; there is no
-silent fallback to the (50x slower) numpy reference.
+"""Kernel modules by short name, for research code and benchmarks: ``load_kernels("rnn",
+"cython")``. The package itself imports its kernels by name (each wrapper beside its
+kernel; see :mod:`models.core._backend`); this is the one lookup by string, kept for
+the public API.
 """
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-from ._errors import KernelNotBuiltError, UnknownNameError
+from .core._backend import BACKENDS, check_backend, compiled_kernels
+from .core._errors import UnknownNameError
+from .core._optim import update_kernels
+from .estimators._memory_model import memory_rnn_kernels
+from .recurrent._kernels import lstm_kernels, rnn_kernels, simd_level
 
-__all__ = ["BACKENDS", "check_backend", "load_kernels", "simd_level"]
-
-#: Valid values of every ``backend`` argument.
-BACKENDS = ("cython", "numpy")
-
-_BUILD_HINT = ("build the Cython kernels with `python setup.py build_ext --inplace` in the source "
-               "checkout (or reinstall with `pip install -e .`), or pass backend='numpy' "
-               "(--backend numpy) for the slow pure-numpy reference")
+__all__ = ["BACKENDS", "KERNELS", "load_kernels", "simd_level"]
 
 
-def check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise UnknownNameError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    return backend
+def _memory_kernels(backend: str) -> ModuleType:
+    """All three memories' whole-sequence and step functions (one module per backend)."""
+    if check_backend(backend) == "numpy":
+        from .memory import _memory_ref as kernels
+    else:
+        with compiled_kernels("models.memory._memory"):
+            from .memory import _memory as kernels
+    return kernels
+
+
+#: Short name -> the function that imports that kernel module for a backend.
+KERNELS = {"rnn": rnn_kernels, "lstm": lstm_kernels, "updates": update_kernels,
+           "memory": _memory_kernels, "memory_rnn": memory_rnn_kernels}
 
 
 def load_kernels(name: str, backend: str) -> ModuleType:
-    """The kernel module ``models._<name>`` (cython) or ``models._<name>_ref`` (numpy).
+    """The compiled kernel module ``name`` (``backend="cython"``) or its numpy twin.
+
+    Parameters
+    ----------
+    name : {"rnn", "lstm", "updates", "memory", "memory_rnn"}
+    backend : {"cython", "numpy"}
 
     Raises
     ------
     KernelNotBuiltError
         The compiled module is missing or was built for another Python/numpy.
+    UnknownNameError
+        An unknown ``name`` or ``backend``.
     """
     check_backend(backend)
-    if backend == "numpy":
-        return importlib.import_module(f"models._{name}_ref")
-    try:
-        return importlib.import_module(f"models._{name}")
-    except ImportError as exc:
-        raise KernelNotBuiltError(f"the compiled kernel models._{name} is not available ({exc}); "
-                                  f"{_BUILD_HINT}") from exc
-
-
-def simd_level() -> str:
-    """Which compiled variant of the small vectorized kernels runs here: "avx2" or "sse2"."""
-    return "avx2" if load_kernels("rnn", "cython").simd_level() else "sse2"
+    loader = KERNELS.get(name)
+    if loader is None:
+        raise UnknownNameError(f"unknown kernel {name!r}; choose one of {', '.join(KERNELS)}")
+    return loader(backend)

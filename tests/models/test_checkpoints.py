@@ -9,7 +9,7 @@ import pytest
 
 import models
 from models import CheckpointError, LSTM, RNN, tasks
-from models._checkpoint import read_checkpoint, write_checkpoint
+from models.training._checkpoint import read_checkpoint, write_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(trained, tmp_path, mon
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("models._checkpoint._array_bytes", boom)
+    monkeypatch.setattr("models.training._checkpoint._array_bytes", boom)
     with pytest.raises(OSError, match="disk full"):
         m.save(path)
     assert path.read_bytes() == before
@@ -129,20 +129,16 @@ def test_unfitted_model_cannot_be_saved(tmp_path):
 
 
 def test_missing_kernel_says_how_to_build(monkeypatch):
-    import importlib
+    import sys
 
     import models._kernels as kernels
+    import models.recurrent
 
-    real = importlib.import_module
-
-    def fake(name, *a, **k):
-        if name == "models._lstm":
-            raise ImportError("No module named 'models._lstm'")
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(kernels.importlib, "import_module", fake)
+    # the compiled module cannot be imported (as when it was never built)
+    monkeypatch.delattr(models.recurrent, "_lstm", raising=False)
+    monkeypatch.setitem(sys.modules, "models.recurrent._lstm", None)
     with pytest.raises(models.KernelNotBuiltError, match="build_ext --inplace.*backend='numpy'"):
         kernels.load_kernels("lstm", "cython")
-    assert kernels.load_kernels("lstm", "numpy").__name__ == "models._lstm_ref"
+    assert kernels.load_kernels("lstm", "numpy").__name__ == "models.recurrent._lstm_ref"
     with pytest.raises(models.UnknownNameError, match="cython, numpy"):
         kernels.load_kernels("lstm", "fortran")

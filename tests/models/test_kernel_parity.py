@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import _lstm, _lstm_ref, _rnn, _rnn_ref, _updates, _updates_ref
-from models._metrics import batch_metric_sums, correct_positions
+from models.core import _updates, _updates_ref
+from models.recurrent import _lstm, _lstm_ref, _rnn, _rnn_ref
+from models.training._metrics import batch_metric_sums, correct_positions
 from seq_helpers import lstm_shapes, random_block, random_params, rnn_shapes
 
 TOL = 1e-10

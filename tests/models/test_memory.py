@@ -10,7 +10,7 @@ import pytest
 
 import models
 from models import MEMORIES, NeuralDeque, NeuralQueue, NeuralStack
-from models import memory as memory_module
+from models.memory import _memories as memory_module
 from memory_helpers import BACKENDS, KINDS, input_names, oracle, random_inputs, run
 
 # Figure 1(a): v1, v2, v3 pushed with (d, u) = (0.8, 0), (0.5, 0.1), (0.9, 0.9).

@@ -163,7 +163,7 @@ def test_bad_width_and_backend():
 
 
 def test_missing_compiled_kernels_say_how_to_build_them(monkeypatch):
-    monkeypatch.setitem(sys.modules, "models._memory", None)   # import fails
+    monkeypatch.setitem(sys.modules, "models.memory._memory", None)   # import fails
     with pytest.raises(KernelNotBuiltError, match=r"build_ext --inplace.*backend='numpy'"):
         NeuralStack(width=2)
     NeuralStack(width=2, backend="numpy").forward(*good(W=2))  # the reference still works

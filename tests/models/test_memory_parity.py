@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import _memory, _memory_ref
+from models.memory import _memory, _memory_ref
 from memory_helpers import CLASSES, KINDS, input_names, random_inputs
 
 ATOL = 1e-10

@@ -9,7 +9,7 @@ import pytest
 
 import models
 from models import MLP, TrainingDivergedError, UnknownNameError, make_table
-from models._mlp import DirectionChanges, _streak_above
+from models.ff._mlp import DirectionChanges, _streak_above
 
 
 @pytest.fixture(scope="module")
@@ -138,12 +138,12 @@ def test_two_layer_network_learns_copy_first_but_not_xor(xor):
 # ---------------------------------------------------------------------------- shared building blocks
 
 def test_optimizers_and_dropout_are_the_sequence_models_own():
-    import models._dropout
-    import models._mlp
-    import models._optim
+    import models.core._dropout
+    import models.ff._mlp
+    import models.core._optim
 
-    assert models._mlp.dropout_mask is models._dropout.dropout_mask
-    assert models._mlp.make_optimizer is models._optim.make_optimizer
+    assert models.ff._mlp.dropout_mask is models.core._dropout.dropout_mask
+    assert models.ff._mlp.make_optimizer is models.core._optim.make_optimizer
     X, y = make_table("xor").inputs, make_table("xor").targets
     for name, cls in models.OPTIMIZERS.items():
         net = MLP(optimizer=name, learning_rate=0.05, n_epochs=30).fit(X, y)

@@ -1,0 +1,548 @@
+"""The estimator base class shared by the recurrent models (and the models built on them).
+
+:class:`SequenceModel` holds the hyperparameters (keyword-only, stored as given, checked
+by :meth:`~SequenceModel._validate_params`), and implements ``fit`` (through
+:mod:`models.training._loop`), ``predict``, ``predict_proba``, ``score``, ``evaluate`` and
+checkpoints. A subclass supplies the architecture:
+
+- ``_param_shapes(n_inputs, n_outputs)``: names and shapes of its parameters;
+- ``_init_params(rng)``: fill ``self.params_`` with initial values;
+- ``_new_kernel(batch_size, max_length)``: its whole-model kernel (``bind``,
+  ``set_dropout``, ``loss_and_grad``, ``forward``; see
+  :class:`models.recurrent._rnn_ref.SequenceKernelBase`) for the chosen backend;
+- ``_dropout_widths()``: widths of the input and output connections dropout acts on.
+
+Learned attributes end in ``_``: ``task_``, ``params_`` (a :class:`models.ParamSet`),
+``optimizer_``, ``train_state_`` (with ``history_``, the learning curve).
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from ..training._checkpoint import save_model
+from ..training._curriculum import CURRICULA, make_curriculum
+from ..core._dropout import check_dropout_rate
+from ..core._errors import CheckpointError, UnknownNameError
+from ..core._hyper import HyperParams, check_int, check_number, check_optimizer_params
+from ..core._init import INIT_SCHEMES
+from ..core._backend import BACKENDS
+from ..training._metrics import Metrics, correct_positions, predictions_from_probs, sequence_metrics
+from ..core._optim import OPTIMIZERS, make_optimizer
+from ..core._params import ParamSet
+from ..training._loop import Progress, TrainState, block_steps_for, run_training
+from ..tasks import Batch, Task, make_task, task_from_spec
+
+__all__ = ["SequenceModel", "Evaluation", "LengthResult", "blas_threads"]
+
+logger = logging.getLogger(__name__)
+
+_EVAL_ROW_BUDGET = 1 << 22          # scratch doubles per hidden unit and row, see _eval_rows
+
+
+@contextmanager
+def blas_threads(n_threads: int | None):
+    """Limit BLAS (numpy's and scipy's OpenBLAS) to ``n_threads`` inside the block.
+
+    The kernels' per-step products are small (batch x hidden); splitting them over
+    threads costs more than it saves, and on a shared machine it can be several times
+    slower. ``None`` leaves the libraries' own settings.
+    """
+    if n_threads is None:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        logger.warning("threadpoolctl is not installed: BLAS keeps its own thread count")
+        yield
+        return
+    with threadpool_limits(limits=int(n_threads), user_api="blas"):
+        yield
+
+
+@dataclass
+class LengthResult:
+    """Accuracy at one length."""
+
+    length: int
+    metrics: Metrics
+
+    def to_dict(self) -> dict:
+        m = self.metrics
+        return {"length": self.length, "n": m.n_sequences, "per_symbol": m.per_symbol,
+                "fine": m.fine, "coarse": m.coarse,
+                "loss_per_symbol": m.loss_sum / max(m.n_symbols, 1)}
+
+
+@dataclass
+class Evaluation:
+    """Accuracy by length (:meth:`SequenceModel.evaluate`)."""
+
+    task: str
+    results: list[LengthResult]
+
+    @property
+    def overall(self) -> Metrics:
+        total = Metrics()
+        for r in self.results:
+            total = total.merge(r.metrics)
+        return total
+
+    def to_dict(self) -> dict:
+        o = self.overall
+        lengths = [r.length for r in self.results]
+        return {"task": self.task, "lengths": [lengths[0], lengths[-1]] if lengths else [],
+                "overall": {"n": o.n_sequences, "per_symbol": o.per_symbol, "fine": o.fine, "coarse": o.coarse},
+                "by_length": [r.to_dict() for r in self.results]}
+
+
+def _parse_lengths(value, name: str = "lengths") -> tuple[int, int] | None:
+    """None, an int, (low, high), or "low:high" -> (low, high)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        lo, sep, hi = value.partition(":")
+        try:
+            value = (int(lo), int(hi)) if sep else int(lo)
+        except ValueError:
+            raise ValueError(f"{name} must look like 8:64 or 12, got {value!r}") from None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (int(value), int(value))
+    try:
+        lo, hi = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an int or a (low, high) pair, got {value!r}") from None
+    if lo < 1:
+        raise ValueError(f"{name} must be >= 1, got {lo}:{hi}")
+    if hi < lo:
+        raise ValueError(f"{name} {lo}:{hi} is empty: the low end must not exceed the high end (did you mean "
+                         f"{hi}:{lo}?)")
+    return lo, hi
+
+
+class SequenceModel(HyperParams):
+    """Base of the sequence-to-sequence estimators (see :class:`models.RNN`, :class:`models.LSTM`)."""
+
+    #: short lowercase name (``rnn``, ``lstm``)
+    kind: ClassVar[str] = ""
+    #: Time-step rows of training data generated at a time (a block; at most 256 steps).
+    #: The curriculum moves, and a run's data stream is laid out, in blocks; smaller
+    #: blocks react sooner, larger ones cost less per step.
+    block_rows: ClassVar[int] = 1 << 17
+
+    def __init__(self, *, hidden_size: int = 16, bias: bool = True, init: str = "glorot",
+                 init_scale: float = 1.0, dropout: float = 0.0, optimizer: str = "sgd",
+                 learning_rate: float = 0.1, momentum: float = 0.9, rms_decay: float = 0.9,
+                 beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
+                 clip_norm: float | None = None, batch_size: int = 1, n_steps: int = 10_000,
+                 lengths=None, curriculum: str = "uniform", curriculum_start: int | None = None,
+                 curriculum_step: int = 4, curriculum_threshold: float = 0.98,
+                 divergence_factor: float = 10.0, n_threads: int | None = 1, seed: int = 0,
+                 backend: str = "cython"):
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.init = init
+        self.init_scale = init_scale
+        self.dropout = dropout
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.rms_decay = rms_decay
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.clip_norm = clip_norm
+        self.batch_size = batch_size
+        self.n_steps = n_steps
+        self.lengths = lengths
+        self.curriculum = curriculum
+        self.curriculum_start = curriculum_start
+        self.curriculum_step = curriculum_step
+        self.curriculum_threshold = curriculum_threshold
+        self.divergence_factor = divergence_factor
+        self.n_threads = n_threads
+        self.seed = seed
+        self.backend = backend
+        self._validate_params()
+
+    # ------------------------------------------------------------------ parameters
+
+    def _validate_params(self) -> None:
+        """Check every hyperparameter; errors name the parameter, the value and the fix."""
+        def integer(name, minimum):
+            check_int(name, getattr(self, name), minimum)
+
+        def number(name, lo=None, hi=None, lo_open=False, hi_open=False):
+            check_number(name, getattr(self, name), lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
+
+        integer("hidden_size", 1)
+        integer("batch_size", 1)
+        integer("n_steps", 0)
+        integer("curriculum_step", 1)
+        integer("seed", 0)
+        if self.n_threads is not None:
+            integer("n_threads", 1)
+        if self.curriculum_start is not None:
+            integer("curriculum_start", 1)
+        check_optimizer_params(self)
+        number("curriculum_threshold", 0, 1, lo_open=True)
+        number("divergence_factor", 1, lo_open=True)
+        check_dropout_rate(self.dropout)
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise ValueError(f"bias must be True or False, got {self.bias!r}")
+        if self.init not in INIT_SCHEMES:
+            raise UnknownNameError(f"unknown init {self.init!r}; choose one of {', '.join(INIT_SCHEMES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise UnknownNameError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.curriculum not in CURRICULA:
+            raise UnknownNameError(f"unknown curriculum {self.curriculum!r}; choose one of {', '.join(CURRICULA)}")
+        if self.backend not in BACKENDS:
+            raise UnknownNameError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        _parse_lengths(self.lengths)
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for k in type(self).__mro__ if "__init__" in k.__dict__ and k is not object
+                    for p in inspect.signature(k.__dict__["__init__"]).parameters.values()
+                    if p.kind == p.KEYWORD_ONLY}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, object()) != v]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    # ------------------------------------------------------------------ architecture hooks
+
+    def _param_shapes(self, n_inputs: int, n_outputs: int) -> dict[str, tuple[int, ...]]:
+        raise NotImplementedError
+
+    def _cell_and_head_shapes(self, cell: dict, bias_name: str, bias_size: int,
+                              n_outputs: int) -> dict[str, tuple[int, ...]]:
+        """``cell``'s weight shapes, then its bias (with ``bias``), then the output layer
+        ``W_hy`` and ``b_y``: the parameter layout of the plain recurrent models."""
+        shapes = dict(cell)
+        if self.bias:
+            shapes[bias_name] = (bias_size,)
+        shapes["W_hy"] = (self.hidden_size, n_outputs)
+        if self.bias:
+            shapes["b_y"] = (n_outputs,)
+        return shapes
+
+    def _init_params(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _new_kernel(self, batch_size: int, max_length: int):
+        raise NotImplementedError
+
+    def _dropout_widths(self) -> tuple[int, int]:
+        return self.task_.n_inputs, self.hidden_size
+
+    # ------------------------------------------------------------------ set-up
+
+    def _check_fitted(self) -> None:
+        if getattr(self, "params_", None) is None:
+            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(task) or load a checkpoint")
+
+    def _setup(self, task: Task, *, initialize: bool = True) -> None:
+        """Create ``params_`` for ``task`` (initialised from ``seed`` when asked)."""
+        if not isinstance(task, Task):
+            raise ValueError(f"task must be a models.tasks.Task or a task name, got {task!r}")
+        self.task_ = task
+        self.params_ = ParamSet(self._param_shapes(task.n_inputs, task.n_outputs))
+        if initialize:
+            self._init_params(np.random.default_rng([int(self.seed), 0]))
+        self._eval_kernel = None
+        self._eval_capacity = (0, 0)
+
+    def _train_lengths(self, task: Task) -> np.ndarray:
+        lengths = _parse_lengths(self.lengths) or task.default_lengths
+        return task.valid_lengths(*lengths)
+
+    def _make_curriculum(self, task: Task):
+        valid = self._train_lengths(task)
+        return make_curriculum(self.curriculum, valid, start=self.curriculum_start, step=self.curriculum_step,
+                               threshold=self.curriculum_threshold)
+
+    def _data_config(self, task: Task) -> dict[str, Any]:
+        """What fixes the training data stream (must not change on resume)."""
+        return {"seed": int(self.seed), "batch_size": int(self.batch_size),
+                "lengths": [int(x) for x in self._train_lengths(task)[[0, -1]]],
+                "curriculum": self.curriculum, "curriculum_start": self.curriculum_start,
+                "curriculum_step": int(self.curriculum_step),
+                "curriculum_threshold": float(self.curriculum_threshold), "dropout": float(self.dropout)}
+
+    def _make_optimizer(self):
+        return make_optimizer(self.optimizer, learning_rate=self.learning_rate, clip_norm=self.clip_norm,
+                              backend=self.backend, momentum=self.momentum, decay=self.rms_decay,
+                              beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, task: Task | str, *, checkpoint: str | os.PathLike | None = None, resume: bool = False,
+            callback: Callable[[Progress], None] | None = None, checkpoint_seconds: float = 30.0):
+        """Train for ``n_steps`` optimizer steps of ``batch_size`` sequences.
+
+        Parameters
+        ----------
+        task : Task or str
+            A :mod:`models.tasks` task (or its name, e.g. ``"add"``).
+        checkpoint : path-like, optional
+            Save the model here every ``checkpoint_seconds``, at the end, and on Ctrl-C.
+        resume : bool
+            Continue the training state this model already has (from an earlier ``fit``
+            or :func:`models.load`) up to ``n_steps``, instead of starting afresh. The
+            continued run is step-for-step identical to an uninterrupted one.
+        callback : callable, optional
+            Called with a :class:`models.Progress` after each block of steps.
+        checkpoint_seconds : float
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        TrainingDivergedError
+            The loss or gradient became NaN/inf, or the loss grew far above its start.
+
+        Notes
+        -----
+        Reproducibility: the same hyperparameters (``seed`` included), task, backend and
+        BLAS thread count (``n_threads``, 1 by default) give bit-identical weights.
+        """
+        self._validate_params()
+        if isinstance(task, str):
+            task = make_task(task)
+        state: TrainState | None = getattr(self, "train_state_", None) if resume else None
+        curriculum = self._make_curriculum(task)
+        config = self._data_config(task)
+        fresh = state is None
+        if not fresh:
+            if task != self.task_:
+                raise ValueError(f"cannot resume training of a model of task {self.task_!r} on task {task!r}")
+            if state.config and state.config != config:
+                diff = {k: (state.config.get(k), v) for k, v in config.items() if state.config.get(k) != v}
+                raise ValueError(f"cannot resume: data settings changed since the checkpoint "
+                                 f"(saved, now: {diff}); keep them, or train a fresh model")
+            if state.curriculum:
+                curriculum.load_state_dict(state.curriculum)
+        else:
+            self._setup(task)
+            max_steps = task.sequence_length(curriculum.high)
+            block_steps = block_steps_for(self.batch_size, max_steps, self.block_rows)
+            state = TrainState(block_steps=block_steps, log_steps=max(1, min(128, block_steps // 8, int(self.n_steps) // 50)), config=config,
+                               curriculum=curriculum.state_dict())
+        self.train_state_ = state
+        max_len = task.sequence_length(curriculum.high)
+        opt = getattr(self, "optimizer_", None)
+        if fresh or opt is None or opt.theta is not self.params_.theta:
+            self.optimizer_ = self._make_optimizer().bind(self.params_)
+        with blas_threads(self.n_threads):
+            kernel = self._new_kernel(self.batch_size, max_len)
+            self._fit_kernel = kernel            # for rules that change the kernel between blocks
+            save = None
+            if checkpoint is not None:
+                path = Path(checkpoint)
+
+                def save():
+                    self.save(path)
+            try:
+                run_training(self, task, state, curriculum, kernel, self.optimizer_,
+                             n_steps=int(self.n_steps), batch_size=int(self.batch_size), seed=int(self.seed),
+                             dropout=float(self.dropout), dropout_widths=self._dropout_widths(),
+                             divergence_factor=float(self.divergence_factor), callback=callback, save=save,
+                             checkpoint_seconds=checkpoint_seconds)
+            finally:
+                self._fit_kernel = None
+        return self
+
+    @property
+    def history_(self) -> list[dict]:
+        """The learning curve: one record per block of training steps."""
+        state = getattr(self, "train_state_", None)
+        return [] if state is None else state.history
+
+    @property
+    def n_parameters_(self) -> int:
+        self._check_fitted()
+        return self.params_.size
+
+    # ------------------------------------------------------------------ inference
+
+    def _eval_rows(self) -> int:
+        return max(1024, _EVAL_ROW_BUDGET // (12 * self.hidden_size))
+
+    def _kernel_for(self, batch_size: int, max_length: int):
+        cap_b, cap_t = self._eval_capacity
+        if self._eval_kernel is None or batch_size > cap_b or max_length > cap_t:
+            cap = (max(batch_size, cap_b), max(max_length, cap_t))
+            self._eval_kernel = self._new_kernel(*cap)
+            self._eval_capacity = cap
+        return self._eval_kernel
+
+    def _forward(self, inputs: np.ndarray, targets: np.ndarray | None = None,
+                 mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Probabilities (T, B, O) and the summed loss (times B / B_chunk) of a batch."""
+        self._check_fitted()
+        inputs = np.asarray(inputs, dtype=np.float64)
+        task = self.task_
+        if inputs.ndim != 3 or inputs.shape[2] != task.n_inputs:
+            raise ValueError(f"inputs must have shape (T, B, {task.n_inputs}) for this model, got {inputs.shape}")
+        if not np.isfinite(inputs).all():
+            raise ValueError("inputs contain NaN or infinite values")
+        T, B, _ = inputs.shape
+        O = task.n_outputs
+        if T == 0 or B == 0:
+            return np.zeros((T, B, O)), 0.0
+        chunk = max(1, min(B, self._eval_rows() // T))
+        probs = np.empty((T, B, O))
+        loss = 0.0
+        with blas_threads(self.n_threads):
+            kernel = self._kernel_for(chunk, T)
+            for s in range(0, B, chunk):
+                x = np.ascontiguousarray(inputs[:, s:s + chunk])[None]              # (1, T, b, I)
+                b = x.shape[2]
+                if targets is None:
+                    y = np.zeros((1, T, b), np.int64) if task.head == "softmax" else np.zeros((1, T, b, O))
+                    m = np.zeros((1, T, b))
+                else:
+                    y = np.ascontiguousarray(targets[:, s:s + chunk])[None]
+                    m = np.ascontiguousarray(mask[:, s:s + chunk], dtype=np.float64)[None]
+                p = np.zeros((1, T, b, O))
+                kernel.bind(x, y, m, p)
+                loss += kernel.forward(0) * b
+                probs[:, s:s + b] = p[0]
+        return probs, loss
+
+    @staticmethod
+    def _inputs_of(X) -> np.ndarray:
+        return X.inputs if isinstance(X, Batch) else X
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Output probabilities.
+
+        Parameters
+        ----------
+        X : Batch or ndarray of shape (T, B, I)
+
+        Returns
+        -------
+        ndarray of shape (T, B, O)
+            Softmax distributions, or per-bit sigmoid probabilities.
+        """
+        return self._forward(self._inputs_of(X))[0]
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted symbols: int ids of shape (T, B) (softmax tasks) or 0/1 bits of
+        shape (T, B, O) (sigmoid tasks)."""
+        probs = self.predict_proba(X)
+        return predictions_from_probs(self.task_.head, probs)
+
+    def score(self, batch: Batch) -> float:
+        """Coarse accuracy on ``batch``: the fraction of sequences whose whole target is right."""
+        if not isinstance(batch, Batch):
+            raise ValueError("score() takes a models.tasks.Batch (inputs, targets and mask)")
+        probs = self.predict_proba(batch)
+        return sequence_metrics(correct_positions(self.task_.head, probs, batch.targets), batch.mask).coarse
+
+    def metrics(self, batch: Batch) -> Metrics:
+        """Per-symbol, coarse and fine accuracy (and the loss) on ``batch``."""
+        probs, loss = self._forward(batch.inputs, batch.targets, batch.mask)
+        return sequence_metrics(correct_positions(self.task_.head, probs, batch.targets), batch.mask,
+                                loss / max(batch.batch_size, 1))
+
+    def evaluate(self, lengths=None, *, task: Task | None = None, n_sequences: int = 1000,
+                 n_per_length: int | None = None, seed: int = 12345) -> Evaluation:
+        """Accuracy by length on fresh random sequences.
+
+        Parameters
+        ----------
+        lengths : (low, high), "low:high" or int, optional
+            Lengths to test (default: the training lengths); lengths the task does not
+            accept (odd ones for bigram flip) are skipped.
+        task : Task, optional
+            Default: the task the model was trained on.
+        n_sequences : int
+            Total number of test sequences, spread evenly over the lengths
+            (``ceil(n_sequences / number of lengths)`` each) unless ``n_per_length`` is given.
+        seed : int
+            Seed of the test data: length L uses ``default_rng([seed, L])``.
+        """
+        self._check_fitted()
+        task = task or self.task_
+        span = _parse_lengths(lengths, "lengths") if lengths is not None else None
+        valid = task.valid_lengths(*span) if span else self._train_lengths(task)
+        if n_per_length is None:
+            if isinstance(n_sequences, bool) or not isinstance(n_sequences, (int, np.integer)) or n_sequences < 1:
+                raise ValueError(f"n_sequences must be an integer >= 1, got {n_sequences!r}")
+            n_per_length = -(-int(n_sequences) // len(valid))
+        elif isinstance(n_per_length, bool) or not isinstance(n_per_length, (int, np.integer)) or n_per_length < 1:
+            raise ValueError(f"n_per_length must be an integer >= 1, got {n_per_length!r}")
+        results = []
+        for length in valid:
+            batch = task.sample(np.random.default_rng([int(seed), int(length)]), int(n_per_length), int(length))
+            results.append(LengthResult(int(length), self.metrics(batch)))
+        return Evaluation(task.name, results)
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a checkpoint (atomic; see :mod:`models.training._checkpoint`)."""
+        self._check_fitted()
+        return save_model(self, path)
+
+    def _checkpoint_payload(self) -> tuple[dict, dict]:
+        hyper = self.get_params()
+        if hyper.get("lengths") is not None:
+            hyper["lengths"] = list(_parse_lengths(hyper["lengths"]))
+        meta: dict[str, Any] = {"model": type(self).__name__, "kind": self.kind, "hyperparams": hyper,
+                                "task": self.task_.spec(),
+                                "param_shapes": {k: list(v) for k, v in self.params_.shapes.items()},
+                                "n_parameters": self.params_.size}
+        arrays = {f"params/{name}": value for name, value in self.params_.values.items()}
+        opt = getattr(self, "optimizer_", None)
+        if opt is not None:
+            scalars, states = opt.state_dict()
+            meta["optimizer"] = scalars
+            arrays.update({f"optimizer/{k}": v for k, v in states.items()})
+        state = getattr(self, "train_state_", None)
+        if state is not None:
+            meta["train_state"] = state.to_json()
+        return meta, arrays
+
+    @classmethod
+    def _from_checkpoint(cls, meta: dict, arrays: dict, *, backend: str | None = None):
+        hyper = dict(meta["hyperparams"])
+        known = set(cls._get_param_names())
+        unknown = sorted(set(hyper) - known)
+        if unknown:
+            logger.warning("ignoring unknown hyperparameters in checkpoint: %s", ", ".join(unknown))
+        hyper = {k: v for k, v in hyper.items() if k in known}
+        if isinstance(hyper.get("lengths"), list):
+            hyper["lengths"] = tuple(hyper["lengths"])
+        if backend is not None:
+            hyper["backend"] = backend
+        model = cls(**hyper)
+        model._setup(task_from_spec(meta["task"]), initialize=False)
+        params = {}
+        for name, shape in model.params_.shapes.items():
+            value = arrays.get(f"params/{name}")
+            if value is None:
+                raise CheckpointError(f"parameter {name!r} is missing from the checkpoint")
+            if tuple(value.shape) != shape or value.dtype != np.float64:
+                raise CheckpointError(f"parameter {name!r} has shape {value.shape} {value.dtype}, expected {shape} float64")
+            params[name] = value
+        model.params_.assign(params)
+        if not np.isfinite(model.params_.theta).all():
+            raise CheckpointError("the checkpoint's parameters contain NaN or infinite values")
+        if "optimizer" in meta:
+            model.optimizer_ = model._make_optimizer().bind(model.params_)
+            states = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("optimizer/")}
+            model.optimizer_.load_state_dict(meta["optimizer"], states)
+        if "train_state" in meta:
+            model.train_state_ = TrainState.from_json(meta["train_state"])
+        return model
