@@ -28,7 +28,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from ..training._checkpoint import save_model
-from ..training._curriculum import CURRICULA, make_curriculum
+from ..training._curriculum import CURRICULA, BlockEndRules, make_curriculum
 from ..core._dropout import check_dropout_rate
 from ..core._errors import CheckpointError, UnknownNameError
 from ..core._hyper import HyperParams, check_int, check_number, check_optimizer_params
@@ -275,6 +275,11 @@ class SequenceModel(HyperParams):
                 "curriculum_step": int(self.curriculum_step),
                 "curriculum_threshold": float(self.curriculum_threshold), "dropout": float(self.dropout)}
 
+    def _make_block_end_rules(self, task: Task, *, resume: bool) -> BlockEndRules | None:
+        """The end-of-block decisions besides the curriculum (None: none; the memory
+        models have a restart rule and a final phase)."""
+        return None
+
     def _make_optimizer(self):
         return make_optimizer(self.optimizer, learning_rate=self.learning_rate, clip_norm=self.clip_norm,
                               backend=self.backend, momentum=self.momentum, decay=self.rms_decay,
@@ -341,9 +346,13 @@ class SequenceModel(HyperParams):
         opt = getattr(self, "optimizer_", None)
         if fresh or opt is None or opt.theta is not self.params_.theta:
             self.optimizer_ = self._make_optimizer().bind(self.params_)
+        rules = self._make_block_end_rules(task, resume=not fresh)
+        if rules is not None and not fresh and state.step < self.n_steps:
+            rules.block_end(state, state.step, self.optimizer_)   # what a finished fit left pending
+        self._rules = rules
         with blas_threads(self.n_threads):
             kernel = self._new_kernel(self.batch_size, max_len)
-            self._fit_kernel = kernel            # for rules that change the kernel between blocks
+            self._fit_kernel = kernel            # the kernel of the fit in progress (for inspection)
             save = None
             if checkpoint is not None:
                 path = Path(checkpoint)
@@ -355,9 +364,9 @@ class SequenceModel(HyperParams):
                              n_steps=int(self.n_steps), batch_size=int(self.batch_size), seed=int(self.seed),
                              dropout=float(self.dropout), dropout_widths=self._dropout_widths(),
                              divergence_factor=float(self.divergence_factor), callback=callback, save=save,
-                             checkpoint_seconds=checkpoint_seconds)
+                             checkpoint_seconds=checkpoint_seconds, rules=rules)
             finally:
-                self._fit_kernel = None
+                self._rules = self._fit_kernel = None
         return self
 
     @property

@@ -15,13 +15,13 @@ import numpy as np
 
 from ._base import SequenceModel
 from ..training._checkpoint import register_model
-from ..training._curriculum import make_curriculum
+from ..training._curriculum import BlockEndRules, make_curriculum
 from ..core._errors import UnknownNameError
 from ..core._init import glorot_uniform, orthogonal, uniform
 from ..core._backend import check_backend, compiled_kernels
 from ..memory._kinds import MEMORY_KINDS, memory_kind
 from ._memory_rnn_ref import CONTROLLERS, memory_layout
-from ..tasks import SymbolTask, make_task
+from ..tasks import SymbolTask
 
 __all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "DEFAULT_PUSH_BIAS", "MEMORY_CHOICES"]
 
@@ -278,72 +278,17 @@ class MemoryRNN(SequenceModel):
             raise ValueError(f"the auxiliary losses predict input symbols and need a symbol task (copy, reverse, "
                              f"bigram-flip), not {getattr(task, 'name', task)!r}; set aux_hidden=0 and aux_memory=0")
 
-    def fit(self, task, *, checkpoint=None, resume=False, callback=None, checkpoint_seconds=30.0):
-        task = make_task(task) if isinstance(task, str) else task
+    def _make_block_end_rules(self, task, *, resume):
         self._check_task(task)
         if not resume or getattr(self, "restarts_", None) is None:
             self.restarts_: list[int] = []
-        self._sharpen_now = 0.0
-        if resume and getattr(self, "train_state_", None) is not None and self.train_state_.step < self.n_steps:
-            self._block_end_rules(self.train_state_.step)    # the decisions a finished fit left pending
-
-        def rule(progress):
-            if progress.step < self.n_steps:                 # never replace the weights a run ends with
-                self._block_end_rules(progress.step)
-            if callback is not None:
-                callback(progress)
-
-        return super().fit(task, checkpoint=checkpoint, resume=resume, callback=rule,
-                           checkpoint_seconds=checkpoint_seconds)
-
-    fit.__doc__ = SequenceModel.fit.__doc__
-
-    def _block_end_rules(self, step: int) -> None:
-        """The restart rule, the learning-rate schedule and the strength sharpening, decided
-        at the end of a data block (at ``step``, or, resuming inside a block, at the last
-        block end before it)."""
-        state = self.train_state_
-        if state.block_steps <= 0:
-            return
-        at_end = step % state.block_steps == 0
-        step -= step % state.block_steps
-        if at_end and self.restart_after is not None:
-            self._maybe_restart(step)
-        reached = None                        # the final phase: from the first block end at the longest lengths
-        if self.curriculum == "grow":
-            since = self.restarts_[-1] if self.restarts_ else 0
-            high = int(self._train_lengths(self.task_)[-1])
-            reached = next((r["step"] for r in state.history if since < r["step"] <= step
-                            and r["step"] % state.block_steps == 0 and r["max_length"] >= high), None)
-        self._sharpen_now = float(self.sharpen) if reached is not None else 0.0
-        kernel = getattr(self, "_fit_kernel", None)
-        if kernel is not None:
-            kernel.sharpen = self._sharpen_now
-        opt = getattr(self, "optimizer_", None)
-        if opt is None or opt.theta is not self.params_.theta:
-            return
-        lr = self.learning_rate
-        if self.final_learning_rate is not None and reached is not None:
-            lr = self.final_learning_rate
-            if self.final_decay == "linear" and self.n_steps > reached:
-                lr *= max(self.n_steps - step, 1) / (self.n_steps - reached)
-        if opt.learning_rate != lr:
-            if lr != self.learning_rate:
-                logger.info("learning rate %g from step %d (trained at the longest lengths)", lr, step)
-            opt.learning_rate = lr
-
-    def _maybe_restart(self, step: int) -> None:
-        """The restart rule (``restart_after``), at the end of a data block at ``step``."""
-        state = self.train_state_
-        since = self.restarts_[-1] if self.restarts_ else 0
-        if (step - since) * self.batch_size < self.restart_after:
-            return
-        start = self._curriculum_start_length
-        for record in state.history:          # a block at the threshold has a record at it
-            if record["step"] > since and (record["per_symbol"] >= self.curriculum_threshold
-                                           or (self.curriculum == "grow" and record["max_length"] > start)):
-                return
-        self._restart(step)
+        return BlockEndRules(learning_rate=self.learning_rate, n_steps=int(self.n_steps),
+                             batch_size=int(self.batch_size), threshold=self.curriculum_threshold,
+                             grow=self.curriculum == "grow", start_length=self._curriculum_start_length,
+                             high=int(self._train_lengths(task)[-1]),
+                             restart=self._restart, restarts=self.restarts_, restart_after=self.restart_after,
+                             final_learning_rate=self.final_learning_rate, final_decay=self.final_decay,
+                             sharpen=self.sharpen)
 
     @property
     def _curriculum_start_length(self) -> int:
@@ -352,7 +297,9 @@ class MemoryRNN(SequenceModel):
         return int(start)
 
     def _restart(self, step: int) -> None:
-        """Fresh parameters (stream ``[seed, 0, k]``) and optimizer state, in place."""
+        """The restart rule's action (decided by :class:`models.training._curriculum.BlockEndRules`):
+        fresh parameters (stream ``[seed, 0, k]`` for the k-th restart) and optimizer
+        state, in place."""
         self.restarts_.append(int(step))
         k = len(self.restarts_)
         logger.info("restart %d at step %d: the run had not learned length %d", k, step,
@@ -448,7 +395,7 @@ class MemoryRNN(SequenceModel):
                 "head": task.head, "separator": task.separator if symbolic else -1,
                 "stop_gradient": bool(self.stop_gradient),
                 "aux_hidden": float(self.aux_hidden), "aux_memory": float(self.aux_memory),
-                "sharpen": getattr(self, "_sharpen_now", 0.0),
+                "sharpen": self._rules.sharpen_now if getattr(self, "_rules", None) is not None else 0.0,
                 "n_symbols": task.vocab_size if symbolic else 0}
 
     def _new_kernel(self, batch_size, max_length):

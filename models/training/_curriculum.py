@@ -1,4 +1,4 @@
-"""Which sequence lengths to train on.
+"""Which sequence lengths to train on, and what changes at the end of each data block.
 
 - :class:`UniformLengths`: every batch's length drawn uniformly from the valid lengths
   in [low, high] (the protocol of Grefenstette et al. 2015: train on 8-64).
@@ -10,16 +10,26 @@
 
 Both draw from a ``numpy.random.Generator`` given by the caller and keep their state in
 JSON-able dicts for checkpoints.
+
+At the end of every data block the training loop (:func:`models.training._loop.run_training`)
+calls the end-of-block decisions, in this order: :class:`BlockEndRules` (the restart
+rule, the final learning rate and its decay, strength sharpening; the memory models'
+options), then :meth:`Curriculum.update` (grow). They are decided from the learning
+curve only, at block ends, so they are reproducible and survive checkpoints.
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
 from ..core._errors import UnknownNameError
 
-__all__ = ["Curriculum", "UniformLengths", "GrowingLengths", "CURRICULA", "make_curriculum"]
+__all__ = ["Curriculum", "UniformLengths", "GrowingLengths", "CURRICULA", "make_curriculum", "BlockEndRules"]
+
+logger = logging.getLogger(__name__)
 
 
 class Curriculum:
@@ -128,3 +138,83 @@ def make_curriculum(name: str, lengths: np.ndarray, *, start: int | None = None,
     if name == "grow":
         return GrowingLengths(lengths, start=start, step=step, threshold=threshold)
     raise UnknownNameError(f"unknown curriculum {name!r}; choose one of {', '.join(CURRICULA)}")
+
+
+@dataclass
+class BlockEndRules:
+    """The decisions taken at the end of a data block besides the curriculum's growth.
+
+    - The restart rule (``restart_after``): when a run (or its latest restart) has
+      trained ``restart_after`` sequences and has not yet learned the shortest lengths
+      (no learning-curve record at ``threshold`` per-symbol accuracy, and a growing
+      curriculum still at ``start_length``), ``restart(step)`` draws fresh parameters
+      and clears the optimizer; ``restarts`` lists the steps at which that happened.
+    - The final phase: from the first block end at the longest lengths (``high``, with a
+      growing curriculum), the learning rate is ``final_learning_rate`` (``"linear"``
+      ``final_decay``: falling linearly to about 0 at ``n_steps``) and the kernel's
+      strength sharpening is ``sharpen``.
+
+    The loop calls :meth:`block_end` at every block end before the last step; a resumed
+    fit calls it once at its start for the decisions a finished fit left pending.
+    """
+
+    learning_rate: float
+    n_steps: int
+    batch_size: int
+    threshold: float
+    grow: bool
+    start_length: int
+    high: int
+    restart: Callable[[int], None]
+    restarts: list[int] = field(default_factory=list)
+    restart_after: int | None = None
+    final_learning_rate: float | None = None
+    final_decay: str = "constant"
+    sharpen: float = 0.0
+    #: The sharpening in force (0 before the final phase); kernels made later take it.
+    sharpen_now: float = 0.0
+
+    def block_end(self, state, step: int, optimizer=None, kernel=None) -> None:
+        """Decide at ``step`` (or, resuming inside a block, at the last block end before
+        it), from ``state.history``; set the optimizer's learning rate and the kernel's
+        ``sharpen``."""
+        if state.block_steps <= 0:
+            return
+        at_end = step % state.block_steps == 0
+        step -= step % state.block_steps
+        if at_end and self.restart_after is not None:
+            self._maybe_restart(state, step)
+        reached = self._final_phase_start(state, step)
+        self.sharpen_now = float(self.sharpen) if reached is not None else 0.0
+        if kernel is not None:
+            kernel.sharpen = self.sharpen_now
+        if optimizer is None:
+            return
+        lr = self.learning_rate
+        if self.final_learning_rate is not None and reached is not None:
+            lr = self.final_learning_rate
+            if self.final_decay == "linear" and self.n_steps > reached:
+                lr *= max(self.n_steps - step, 1) / (self.n_steps - reached)
+        if optimizer.learning_rate != lr:
+            if lr != self.learning_rate:
+                logger.info("learning rate %g from step %d (trained at the longest lengths)", lr, step)
+            optimizer.learning_rate = lr
+
+    def _final_phase_start(self, state, step: int) -> int | None:
+        """The first block end (since the latest restart, up to ``step``) at the longest
+        lengths, or None (never, or not a growing curriculum)."""
+        if not self.grow:
+            return None
+        since = self.restarts[-1] if self.restarts else 0
+        return next((r["step"] for r in state.history if since < r["step"] <= step
+                     and r["step"] % state.block_steps == 0 and r["max_length"] >= self.high), None)
+
+    def _maybe_restart(self, state, step: int) -> None:
+        since = self.restarts[-1] if self.restarts else 0
+        if (step - since) * self.batch_size < self.restart_after:
+            return
+        for record in state.history:          # a block at the threshold has a record at it
+            if record["step"] > since and (record["per_symbol"] >= self.threshold
+                                           or (self.grow and record["max_length"] > self.start_length)):
+                return
+        self.restart(step)

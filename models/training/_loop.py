@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._curriculum import Curriculum
+from ._curriculum import BlockEndRules, Curriculum
 from ..core._dropout import dropout_mask
 from ..core._errors import TrainingDivergedError
 from ._metrics import Metrics, batch_metric_sums, correct_positions
@@ -224,12 +224,15 @@ def _diverged(step: int, what: str) -> TrainingDivergedError:
 def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel, optimizer, *,
                  n_steps: int, batch_size: int, seed: int, dropout: float, dropout_widths: tuple[int, int],
                  divergence_factor: float, callback: Callable[[Progress], None] | None = None,
-                 save: Callable[[], None] | None = None, checkpoint_seconds: float = 30.0) -> TrainState:
+                 save: Callable[[], None] | None = None, checkpoint_seconds: float = 30.0,
+                 rules: BlockEndRules | None = None) -> TrainState:
     """Train until ``state.step == n_steps`` (see the module docstring). Returns ``state``.
 
     ``kernel`` is the model's whole-model kernel (``bind``, ``set_dropout``,
     ``loss_and_grad``), ``optimizer`` an :class:`models.Optimizer` bound to the model's
     parameters, ``save`` writes a checkpoint of the model (which holds ``state``).
+    At each block end before the last step, ``rules`` (if any) decide first, then the
+    curriculum (:mod:`models.training._curriculum`).
     """
     head = task.head
     n_outputs = task.n_outputs
@@ -341,6 +344,8 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
                 if first is not None and first > 0 and loss_per_symbol > divergence_factor * first:
                     raise _diverged(step_at, f"the loss per symbol {loss_per_symbol:.4g} is more than "
                                              f"{divergence_factor:g}x the initial {first:.4g}")
+                if rules is not None and chunk_hi == block_steps and step_at < n_steps:
+                    rules.block_end(state, step_at, optimizer, kernel)       # never at the last step
                 if callback is not None:
                     rate = session_seqs / max(time.monotonic() - session_start, 1e-9)
                     callback(Progress(step=step_at, n_steps=n_steps, sequences=step_at * B,
