@@ -74,3 +74,30 @@ class HyperParams:
 
     def _validate_params(self) -> None:
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        """``Name(k=v, ...)`` with the hyperparameters that differ from their defaults
+        (a subclass's default wins over its base's)."""
+        defaults: dict[str, Any] = {}
+        for klass in type(self).__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is object:
+                continue
+            for p in inspect.signature(init).parameters.values():
+                if p.kind == p.KEYWORD_ONLY:
+                    defaults.setdefault(p.name, p.default)
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not _same(defaults.get(k, _MISSING), v)]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+_MISSING = object()
+
+
+def _same(a, b) -> bool:
+    """Equal values, arrays and tuples included (no elementwise truth-value errors)."""
+    if a is _MISSING or b is _MISSING:
+        return False
+    try:
+        return bool(np.all(np.asarray(a) == np.asarray(b))) and np.shape(a) == np.shape(b)
+    except (TypeError, ValueError):
+        return False

@@ -17,7 +17,6 @@ Learned attributes end in ``_``: ``task_``, ``params_`` (a :class:`models.ParamS
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from contextlib import contextmanager
@@ -207,13 +206,6 @@ class SequenceModel(HyperParams):
         if self.backend not in BACKENDS:
             raise UnknownNameError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         _parse_lengths(self.lengths)
-
-    def __repr__(self) -> str:
-        defaults = {p.name: p.default for k in type(self).__mro__ if "__init__" in k.__dict__ and k is not object
-                    for p in inspect.signature(k.__dict__["__init__"]).parameters.values()
-                    if p.kind == p.KEYWORD_ONLY}
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, object()) != v]
-        return f"{type(self).__name__}({', '.join(changed)})"
 
     # ------------------------------------------------------------------ architecture hooks
 

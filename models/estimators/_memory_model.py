@@ -185,20 +185,6 @@ class MemoryRNN(SequenceModel):
                          clip_norm=clip_norm, batch_size=batch_size, n_steps=n_steps, curriculum=curriculum,
                          curriculum_start=curriculum_start, **params)
 
-    def __repr__(self) -> str:
-        import inspect
-
-        defaults: dict = {}
-        for klass in type(self).__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None or klass is object:
-                continue
-            for p in inspect.signature(init).parameters.values():
-                if p.kind == p.KEYWORD_ONLY:
-                    defaults.setdefault(p.name, p.default)
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, object()) != v]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
     @property
     def kind(self) -> str:                      # type: ignore[override]
         """``lstm+stack``, ``rnn+queue``, ... (``lstm`` alone without a memory)."""

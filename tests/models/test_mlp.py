@@ -9,7 +9,7 @@ import pytest
 
 import models
 from models import MLP, TrainingDivergedError, UnknownNameError, make_table
-from models.ff._mlp import DirectionChanges, _streak_above
+from models.ff._diagnostics import DirectionChanges, _streak_above
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models import ParamSet
-from models.ff._mlp import ACTIVATIONS, LOSSES, MLPKernel, param_shapes
+from models.ff._mlp_kernel import ACTIVATIONS, LOSSES, MLPKernel, param_shapes
 from seq_helpers import numeric_gradient, rel_error
 
 MAX_REL = 1e-6
