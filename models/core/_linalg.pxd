@@ -22,7 +22,7 @@ cdef extern from "_simd.h" nogil:
     int ws_simd_level()
     void ws_transpose(int rows, int cols, const double* inp, double* out)
 
-# Activation codes (shared with the Python layer: see models/_kernels.py).
+# Activation codes (the Python layer maps names to them: see models/recurrent/_rnn.pyx).
 cdef enum:
     ACT_TANH = 0
     ACT_SIGMOID = 1

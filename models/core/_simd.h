@@ -1,4 +1,4 @@
-/* Small dense kernels for models/_linalg.pxd: elementwise sigmoid/tanh and the matrix
+/* Small dense kernels for models/core/_linalg.pxd: elementwise sigmoid/tanh and the matrix
  * products too small for BLAS, written so that GCC vectorizes them.
  *
  * Each kernel is compiled twice from one always-inline body: for the baseline x86-64

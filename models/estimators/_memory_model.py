@@ -2,8 +2,8 @@
 Neural Stack, Queue or DeQue (Grefenstette et al. 2015, section 3.4), trained by exact
 backpropagation through the controller and the memory.
 
-Equations and the backward order: ``models/_memory_rnn_ref.py`` (numpy reference);
-the compiled kernel is ``models/_memory_rnn.pyx``. Why the training options exist:
+Equations and the backward order: ``models/estimators/_memory_rnn_ref.py`` (numpy reference);
+the compiled kernel is ``models/estimators/_memory_rnn.pyx``. Why the training options exist:
 README section "Memory models", and the docstring of :class:`MemoryRNN`.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ class MemoryRNN(SequenceModel):
     and the memory's previous read), and from its state ``h_t`` emits the push and pop
     strengths (sigmoid), the value(s) to push (tanh) and the output (softmax over the
     symbols). The deque has a push, pop and value for each end and its read is
-    ``[read_top, read_bottom]``. Equations: ``models/_memory_rnn_ref.py``.
+    ``[read_top, read_bottom]``. Equations: ``models/estimators/_memory_rnn_ref.py``.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 layer, Neural Stack / Queue / DeQue, output head, auxiliary losses, and the exact
 backward pass, all in one ``nogil`` call per training step.
 
-The readable numpy twin, with the equations, is ``models/_memory_rnn_ref.py``; both
+The readable numpy twin, with the equations, is ``models/estimators/_memory_rnn_ref.py``; both
 agree to 1e-10 (tests/models/test_memory_rnn_parity.py). The pieces come from the
 kernels of the earlier models: ``lstm_step_*_c`` / ``rnn_step_*_c`` (``_lstm.pxd``,
 ``_rnn.pxd``) for the controller, ``*_step_*_c`` of ``_memory.pxd`` for the memories,
@@ -37,7 +37,7 @@ from models.memory._memory cimport MemoryOps, memory_ops
 
 
 # ----------------------------------------------------------------------------- cells
-# The gate arithmetic of models/_lstm.pyx (gate blocks [i, f, o, g]); the products around
+# The gate arithmetic of models/recurrent/_lstm.pyx (gate blocks [i, f, o, g]); the products around
 # it are arranged differently here: the symbol part of every step's input projection is
 # one product before the loop (with the embedding folded in: x_t (E W_x[:D]) costs I, not
 # D, multiply-adds per gate), the parameter gradients one product each after it.

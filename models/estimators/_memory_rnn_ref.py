@@ -1,8 +1,8 @@
-"""Memory-augmented RNN/LSTM, numpy reference (the readable twin of ``models/_memory_rnn.pyx``).
+"""Memory-augmented RNN/LSTM, numpy reference (the readable twin of ``models/estimators/_memory_rnn.pyx``).
 
 The controller of Grefenstette et al. 2015 ("Learning to Transduce with Unbounded
 Memory", arXiv 1506.02516, section 3.4) around a Neural Stack, Queue or DeQue
-(``models/_memory_ref.py``). Time-major, B sequences of one length, step t::
+(``models/memory/_memory_ref.py``). Time-major, B sequences of one length, step t::
 
     e_t = x_t E                                   # (B, D) symbol embedding (x_t if no E)
     u_t = [e_t, r_{t-1}]                          # (B, D + R), r_{-1} = 0

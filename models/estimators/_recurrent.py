@@ -1,6 +1,6 @@
 """The recurrent estimators: :class:`RNN` (Elman) and :class:`LSTM`, each with an output
 layer and a softmax or sigmoid head chosen by the task, trained by backpropagation
-through time. Equations: ``models/_rnn_ref.py`` and ``models/_lstm_ref.py``.
+through time. Equations: ``models/recurrent/_rnn_ref.py`` and ``models/recurrent/_lstm_ref.py``.
 """
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ def _check_width(width) -> int:
 class _Memory:
     """Shared machinery; subclasses name their inputs and outputs.
 
-    Kernel argument orders (``models/_memory_ref.py``)::
+    Kernel argument orders (``models/memory/_memory_ref.py``)::
 
         forward(n, *values, *pushes, *pops, strengths, *weights, *reads)
         backward(n, *values, *pops, strengths, *d_reads, *d_values, *d_pushes, *d_pops)

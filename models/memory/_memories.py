@@ -25,11 +25,11 @@ value of step t, drive a memory step by step: :meth:`NeuralStack.start`, then
 :meth:`~NeuralStack.step` for t = 0 .. T-1, then :meth:`~NeuralStack.backward_step` for
 t = T-1 .. 0 (each returns the final gradients of step t's inputs, given the gradient of
 step t's read); Cython code can ``cimport`` the per-step C functions of
-``models/_memory.pxd`` instead.
+``models/memory/_memory.pxd`` instead.
 
 Backends: ``backend="cython"`` (default) runs the compiled kernels of
-``models/_memory.pyx``; ``backend="numpy"`` the readable reference
-``models/_memory_ref.py``. Both compute the same numbers (to 1e-10).
+``models/memory/_memory.pyx``; ``backend="numpy"`` the readable reference
+``models/memory/_memory_ref.py``. Both compute the same numbers (to 1e-10).
 """
 from __future__ import annotations
 

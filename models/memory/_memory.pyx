@@ -1,7 +1,7 @@
 # cython: language_level=3
 """Neural Stack, Queue and DeQue kernels (Cython), Grefenstette et al. 2015 eqs 1-11.
 
-The readable numpy twin, with the equations written out, is ``models/_memory_ref.py``;
+The readable numpy twin, with the equations written out, is ``models/memory/_memory_ref.py``;
 both fill the same preallocated float64 buffers, with the same layout and contract
 (see that module's docstring), and agree to 1e-10 (tests/models/test_memory_parity.py).
 

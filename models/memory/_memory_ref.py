@@ -1,4 +1,4 @@
-"""Neural Stack, Queue and DeQue, numpy reference (the readable twin of ``models/_memory.pyx``).
+"""Neural Stack, Queue and DeQue, numpy reference (the readable twin of ``models/memory/_memory.pyx``).
 
 Grefenstette, Hermann, Suleyman & Blunsom 2015, "Learning to Transduce with Unbounded
 Memory" (arXiv 1506.02516), equations 1-11. Per step t: pop, then push, then read.

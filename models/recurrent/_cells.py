@@ -15,7 +15,7 @@ backward pass over a sequence); input and state gradients are returned. The wrap
 check shapes and convert dtypes, then call the kernel functions of
 ``models.recurrent._rnn``/``models.recurrent._lstm`` (or their numpy references), which fill preallocated
 buffers; code that needs the last microsecond can call those kernel functions (or
-their C versions, declared in ``models/_rnn.pxd`` and ``models/_lstm.pxd``) directly.
+their C versions, declared in ``models/recurrent/_rnn.pxd`` and ``models/recurrent/_lstm.pxd``) directly.
 """
 from __future__ import annotations
 

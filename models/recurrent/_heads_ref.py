@@ -3,7 +3,7 @@
 The loss of a batch is the masked sum over time steps (and output bits), multiplied
 by ``scale`` (the models use ``scale = 1 / batch_size``: mean over sequences, sum over
 time, as in Trask's binary-addition tutorial). The Cython twin is
-``head_loss_and_grad`` in ``models/_linalg.pxd``.
+``head_loss_and_grad`` in ``models/core/_linalg.pxd``.
 """
 from __future__ import annotations
 

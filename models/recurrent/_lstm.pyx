@@ -1,13 +1,13 @@
 # cython: language_level=3
 """LSTM kernels (Cython): forward, backpropagation through time, single steps, and the
 whole-model training kernel. The readable numpy twin, with the equations, is
-``models/_lstm_ref.py``; both fill the same preallocated float64 buffers and agree to
+``models/recurrent/_lstm_ref.py``; both fill the same preallocated float64 buffers and agree to
 1e-10 (tests/models/test_parity.py). Gate blocks are ``[i, f, o, g]``.
 
 Speed: the input projection of all T steps is one product ((T*B, I) @ (I, 4H)); the
 weight gradients are two products over all T*B rows after the backward sweep; per step
 only ``h_{t-1} W_h`` and ``dz_t W_h^T`` remain. BLAS dgemm when large enough, loops
-otherwise (``models/_linalg.pxd``); no GIL.
+otherwise (``models/core/_linalg.pxd``); no GIL.
 """
 import numpy as np
 
@@ -152,7 +152,7 @@ cdef void lstm_bptt_c(int T, int B, int I, int H, const double* X, const double*
 
 
 # ----------------------------------------------------------------------------- Python level
-# Same signatures as models/_lstm_ref.py.
+# Same signatures as models/recurrent/_lstm_ref.py.
 
 
 def _check(name, array, expected):

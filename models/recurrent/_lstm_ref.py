@@ -1,4 +1,4 @@
-"""LSTM, numpy reference (the readable twin of ``models/_lstm.pyx``).
+"""LSTM, numpy reference (the readable twin of ``models/recurrent/_lstm.pyx``).
 
 Hochreiter & Schmidhuber 1997 with the forget gate of Gers et al. 2000 (no peepholes),
 time-major, B sequences at once. The four gate blocks are stored side by side in

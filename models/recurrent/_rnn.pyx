@@ -1,13 +1,13 @@
 # cython: language_level=3
 """Vanilla RNN kernels (Cython): forward, backpropagation through time, single steps,
 and the whole-model training kernel. The readable numpy twin, with the equations, is
-``models/_rnn_ref.py``; both fill the same preallocated float64 buffers and agree to
+``models/recurrent/_rnn_ref.py``; both fill the same preallocated float64 buffers and agree to
 1e-10 (tests/models/test_parity.py).
 
 Speed: the input projection of all T steps is one matrix product ((T*B, I) @ (I, H)),
 and so are the weight gradients after the backward sweep (``X^T dA`` and
 ``H^T dA`` over all T*B rows); only ``h_{t-1} W_hh`` and ``da_t W_hh^T`` run per step.
-Products go to BLAS dgemm when large enough (``models/_linalg.pxd``), plain loops
+Products go to BLAS dgemm when large enough (``models/core/_linalg.pxd``), plain loops
 otherwise (batch 1, hidden 16), all without the GIL.
 """
 import numpy as np
@@ -112,7 +112,7 @@ cdef void rnn_bptt_c(int T, int B, int I, int H, const double* X, const double* 
 
 
 # ----------------------------------------------------------------------------- Python level
-# Same signatures as models/_rnn_ref.py. Shapes are checked (a wrong one would corrupt
+# Same signatures as models/recurrent/_rnn_ref.py. Shapes are checked (a wrong one would corrupt
 # memory); dtype float64 and C order are required by the memoryview types.
 
 

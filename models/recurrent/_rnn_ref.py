@@ -1,4 +1,4 @@
-"""Vanilla RNN, numpy reference (the readable twin of ``models/_rnn.pyx``).
+"""Vanilla RNN, numpy reference (the readable twin of ``models/recurrent/_rnn.pyx``).
 
 Recurrence (Elman 1990), time-major, B sequences at once::
 
