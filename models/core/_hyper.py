@@ -10,6 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import BACKENDS
+from ._dropout import check_dropout_rate
+from ._errors import UnknownNameError
+from ._init import INIT_SCHEMES
+from ._optim import OPTIMIZERS, make_optimizer
+
 
 def check_int(name: str, value, minimum: int) -> int:
     """``value`` as an int, or a ValueError naming ``name`` if it is not an integer >= ``minimum``."""
@@ -31,7 +37,7 @@ def check_number(name: str, value, *, lo=None, hi=None, lo_open=False, hi_open=F
 
 
 def check_optimizer_params(est) -> None:
-    """The optimizer and initialisation hyperparameters every estimator has."""
+    """The optimizer and initialisation numbers every estimator has."""
     check_number("learning_rate", est.learning_rate, lo=0, lo_open=True)
     check_number("init_scale", est.init_scale, lo=0, lo_open=True)
     for name in ("momentum", "rms_decay", "beta1", "beta2"):
@@ -75,6 +81,13 @@ class HyperParams:
     def _validate_params(self) -> None:
         raise NotImplementedError
 
+    def _set_hyperparams(self, values: dict[str, Any]) -> None:
+        """Store the keyword arguments of ``__init__`` as attributes, unchanged (pass
+        ``locals()``); checking them is ``_validate_params``'s job."""
+        for name in self._get_param_names():
+            if name in values:
+                setattr(self, name, values[name])
+
     def __repr__(self) -> str:
         """``Name(k=v, ...)`` with the hyperparameters that differ from their defaults
         (a subclass's default wins over its base's)."""
@@ -101,3 +114,29 @@ def _same(a, b) -> bool:
         return bool(np.all(np.asarray(a) == np.asarray(b))) and np.shape(a) == np.shape(b)
     except (TypeError, ValueError):
         return False
+
+
+class GradientEstimator(HyperParams):
+    """An estimator trained with the shared optimizers (:class:`models.SequenceModel`,
+    :class:`models.MLP`): the checks of the hyperparameters they share (bias,
+    initialisation, dropout, optimizer, backend) and the optimizer they make."""
+
+    def _validate_training_params(self) -> None:
+        """Check ``bias``, ``init``, ``init_scale``, ``dropout``, the optimizer's
+        hyperparameters and ``backend``; errors name the parameter, the value and the fix."""
+        check_optimizer_params(self)
+        check_dropout_rate(self.dropout)
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise ValueError(f"bias must be True or False, got {self.bias!r}")
+        if self.init not in INIT_SCHEMES:
+            raise UnknownNameError(f"unknown init {self.init!r}; choose one of {', '.join(INIT_SCHEMES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise UnknownNameError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.backend not in BACKENDS:
+            raise UnknownNameError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+
+    def _make_optimizer(self):
+        """A fresh, unbound optimizer of this estimator's hyperparameters."""
+        return make_optimizer(self.optimizer, learning_rate=self.learning_rate, clip_norm=self.clip_norm,
+                              backend=self.backend, momentum=self.momentum, decay=self.rms_decay,
+                              beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon)

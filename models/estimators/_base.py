@@ -28,13 +28,9 @@ import numpy as np
 
 from ..training._checkpoint import save_model
 from ..training._curriculum import CURRICULA, BlockEndRules, make_curriculum
-from ..core._dropout import check_dropout_rate
 from ..core._errors import CheckpointError, UnknownNameError
-from ..core._hyper import HyperParams, check_int, check_number, check_optimizer_params
-from ..core._init import INIT_SCHEMES
-from ..core._backend import BACKENDS
+from ..core._hyper import GradientEstimator, check_int, check_number
 from ..training._metrics import Metrics, correct_positions, predictions_from_probs, sequence_metrics
-from ..core._optim import OPTIMIZERS, make_optimizer
 from ..core._params import ParamSet
 from ..training._loop import Progress, TrainState, block_steps_for, run_training
 from ..tasks import Batch, Task, make_task, task_from_spec
@@ -127,7 +123,7 @@ def _parse_lengths(value, name: str = "lengths") -> tuple[int, int] | None:
     return lo, hi
 
 
-class SequenceModel(HyperParams):
+class SequenceModel(GradientEstimator):
     """Base of the sequence-to-sequence estimators (see :class:`models.RNN`, :class:`models.LSTM`)."""
 
     #: short lowercase name (``rnn``, ``lstm``)
@@ -146,30 +142,7 @@ class SequenceModel(HyperParams):
                  curriculum_step: int = 4, curriculum_threshold: float = 0.98,
                  divergence_factor: float = 10.0, n_threads: int | None = 1, seed: int = 0,
                  backend: str = "cython"):
-        self.hidden_size = hidden_size
-        self.bias = bias
-        self.init = init
-        self.init_scale = init_scale
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.rms_decay = rms_decay
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.clip_norm = clip_norm
-        self.batch_size = batch_size
-        self.n_steps = n_steps
-        self.lengths = lengths
-        self.curriculum = curriculum
-        self.curriculum_start = curriculum_start
-        self.curriculum_step = curriculum_step
-        self.curriculum_threshold = curriculum_threshold
-        self.divergence_factor = divergence_factor
-        self.n_threads = n_threads
-        self.seed = seed
-        self.backend = backend
+        self._set_hyperparams(locals())
         self._validate_params()
 
     # ------------------------------------------------------------------ parameters
@@ -191,20 +164,11 @@ class SequenceModel(HyperParams):
             integer("n_threads", 1)
         if self.curriculum_start is not None:
             integer("curriculum_start", 1)
-        check_optimizer_params(self)
         number("curriculum_threshold", 0, 1, lo_open=True)
         number("divergence_factor", 1, lo_open=True)
-        check_dropout_rate(self.dropout)
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise ValueError(f"bias must be True or False, got {self.bias!r}")
-        if self.init not in INIT_SCHEMES:
-            raise UnknownNameError(f"unknown init {self.init!r}; choose one of {', '.join(INIT_SCHEMES)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise UnknownNameError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        self._validate_training_params()
         if self.curriculum not in CURRICULA:
             raise UnknownNameError(f"unknown curriculum {self.curriculum!r}; choose one of {', '.join(CURRICULA)}")
-        if self.backend not in BACKENDS:
-            raise UnknownNameError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         _parse_lengths(self.lengths)
 
     # ------------------------------------------------------------------ architecture hooks
@@ -271,11 +235,6 @@ class SequenceModel(HyperParams):
         """The end-of-block decisions besides the curriculum (None: none; the memory
         models have a restart rule and a final phase)."""
         return None
-
-    def _make_optimizer(self):
-        return make_optimizer(self.optimizer, learning_rate=self.learning_rate, clip_norm=self.clip_norm,
-                              backend=self.backend, momentum=self.momentum, decay=self.rms_decay,
-                              beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon)
 
     # ------------------------------------------------------------------ fit
 

@@ -167,20 +167,7 @@ class MemoryRNN(SequenceModel):
                  forget_bias: float = 1.0, hidden_size: int = 64,
                  optimizer: str = "adam", learning_rate: float = 3e-3, clip_norm: float | None = 1.0,
                  batch_size: int = 16, n_steps: int = 5000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
-        self.controller = controller
-        self.memory = memory
-        self.memory_width = memory_width
-        self.embedding_size = embedding_size
-        self.push_bias = push_bias
-        self.pop_bias = pop_bias
-        self.stop_gradient = stop_gradient
-        self.aux_hidden = aux_hidden
-        self.aux_memory = aux_memory
-        self.restart_after = restart_after
-        self.final_learning_rate = final_learning_rate
-        self.final_decay = final_decay
-        self.sharpen = sharpen
-        self.forget_bias = forget_bias
+        self._set_hyperparams(locals())
         super().__init__(hidden_size=hidden_size, optimizer=optimizer, learning_rate=learning_rate,
                          clip_norm=clip_norm, batch_size=batch_size, n_steps=n_steps, curriculum=curriculum,
                          curriculum_start=curriculum_start, **params)

@@ -49,12 +49,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..training._checkpoint import register_model, save_model
-from ..core._dropout import check_dropout_rate, dropout_mask
+from ..core._dropout import dropout_mask
 from ..core._errors import CheckpointError, TrainingDivergedError, UnknownNameError
-from ..core._hyper import HyperParams, check_int as _check_int, check_optimizer_params
-from ..core._init import INIT_SCHEMES, glorot_uniform, uniform
-from ..core._backend import BACKENDS
-from ..core._optim import OPTIMIZERS, make_optimizer
+from ..core._hyper import GradientEstimator, check_int as _check_int
+from ..core._init import glorot_uniform, uniform
 from ..core._params import ParamSet
 from ._diagnostics import DirectionChanges, _streak_above
 from ._mlp_kernel import ACTIVATIONS, LOSSES, MLPKernel, _as_rows, param_shapes, parse_layers
@@ -80,7 +78,7 @@ class FitProgress:
 
 
 @register_model
-class MLP(HyperParams):
+class MLP(GradientEstimator):
     """A feed-forward network with sigmoid outputs, trained by full-batch gradient descent
     (backpropagation; equations in :mod:`models.ff._mlp`).
 
@@ -173,25 +171,7 @@ class MLP(HyperParams):
                  momentum: float = 0.9, rms_decay: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
                  epsilon: float = 1e-8, clip_norm: float | None = None, n_epochs: int = 60_000,
                  divergence_patience: int | None = 1000, seed: int = 0, backend: str = "cython"):
-        self.layers = layers
-        self.activation = activation
-        self.loss = loss
-        self.bias = bias
-        self.init = init
-        self.init_scale = init_scale
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.rms_decay = rms_decay
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.clip_norm = clip_norm
-        self.n_epochs = n_epochs
-        self.divergence_patience = divergence_patience
-        self.seed = seed
-        self.backend = backend
+        self._set_hyperparams(locals())
         self._validate_params()
 
     # ------------------------------------------------------------------ hyperparameters
@@ -203,18 +183,9 @@ class MLP(HyperParams):
             raise UnknownNameError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         if self.loss not in LOSSES:
             raise UnknownNameError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if not isinstance(self.bias, (bool, np.bool_)):
-            raise ValueError(f"bias must be True or False, got {self.bias!r}")
-        if self.init not in INIT_SCHEMES:
-            raise UnknownNameError(f"unknown init {self.init!r}; choose one of {', '.join(INIT_SCHEMES)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise UnknownNameError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if self.backend not in BACKENDS:
-            raise UnknownNameError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        check_optimizer_params(self)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float, np.number)):
             raise ValueError(f"dropout must be a number with 0 <= dropout < 1, got {self.dropout!r}")
-        check_dropout_rate(self.dropout)
+        self._validate_training_params()
         if self.dropout > 0 and len(parse_layers(self.layers)) == 2:
             raise ValueError(f"dropout={self.dropout!r} acts on hidden layers and layers={tuple(self.layers)!r} has "
                              f"none: use dropout=0 or add a hidden layer")
@@ -240,11 +211,6 @@ class MLP(HyperParams):
                 W[...] = (uniform(rng, W.shape, float(self.init_scale)) if self.init == "uniform"
                           else glorot_uniform(rng, W.shape))
         self._predict_kernel = None
-
-    def _make_optimizer(self):
-        return make_optimizer(self.optimizer, learning_rate=self.learning_rate, clip_norm=self.clip_norm,
-                              backend=self.backend, momentum=self.momentum, decay=self.rms_decay,
-                              beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon)
 
     def _new_kernel(self, n_rows: int) -> MLPKernel:
         return MLPKernel(self.params_, parse_layers(self.layers), activation=self.activation, loss=self.loss,

@@ -139,11 +139,14 @@ def test_two_layer_network_learns_copy_first_but_not_xor(xor):
 
 def test_optimizers_and_dropout_are_the_sequence_models_own():
     import models.core._dropout
-    import models.ff._mlp
+    import models.core._hyper
     import models.core._optim
+    import models.ff._mlp
 
     assert models.ff._mlp.dropout_mask is models.core._dropout.dropout_mask
-    assert models.ff._mlp.make_optimizer is models.core._optim.make_optimizer
+    # one optimizer factory for both kinds of estimator (their shared base class's)
+    assert models.MLP._make_optimizer is models.SequenceModel._make_optimizer
+    assert models.core._hyper.make_optimizer is models.core._optim.make_optimizer
     X, y = make_table("xor").inputs, make_table("xor").targets
     for name, cls in models.OPTIMIZERS.items():
         net = MLP(optimizer=name, learning_rate=0.05, n_epochs=30).fit(X, y)
