@@ -45,13 +45,13 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
     T, P = push.shape
     predictions = trace["probs"].argmax(axis=1)
     inputs, outputs = _step_labels(model, batch, predictions)
-    deque = model.memory == "deque"
+    two_ended = P == 2                 # the deque: pushes and pops at both ends
     # the cells that ever hold a visible strength (the deque's 2T cells run from the bottom end up)
     used = np.flatnonzero((strengths > 0.02).any(axis=0))
     lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, strengths.shape[1])
     cells = strengths[:, lo:hi]
     ops = np.concatenate([push, pop], axis=1).T                                   # (2P, T)
-    op_names = (["push top", "push bottom", "pop top", "pop bottom"] if deque else ["push", "pop"])
+    op_names = (["push top", "push bottom", "pop top", "pop bottom"] if two_ended else ["push", "pop"])
 
     width = min(22.0, max(8.0, 0.16 * T + 3.0))
     fig, (ax_ops, ax_cells) = plt.subplots(
@@ -71,7 +71,7 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
 
     ax_cells.imshow(cells.T, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, origin="lower",
                     interpolation="nearest", extent=(-0.5, T - 0.5, lo - 0.5, hi - 0.5))
-    if deque:                     # cell C + t is pushed at the top at step t, C - 1 - t at the bottom
+    if two_ended:                 # cell C + t is pushed at the top at step t, C - 1 - t at the bottom
         C = strengths.shape[1] // 2
         ax_cells.axhline(C - 0.5, color="white", lw=0.6, ls=":")
         ax_cells.set_ylabel("cell (bottom pushes below the dotted line, top pushes above)", fontsize=8)
