@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._atomic import atomic_path
+from .atomic import atomic_path
 from ._vectors import Vectors
 
 METHODS = ("pca", "tsne")

@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ._atomic import atomic_path, write_json
+from .atomic import atomic_path, write_json
 from ._errors import CorpusError, NoBooksError
 from ._executor import Executor, LocalExecutor, ModelSpec, default_jobs
 from ._remote import find_sources, local_copy, relabel, source_sha256, source_stat

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_dir, atomic_path
+from .atomic import atomic_dir, atomic_path
 from ._errors import ModelError
 from ._vectors import META, MODEL_FORMAT, NORMS, VECTORS, VOCAB, Vectors
 

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ._atomic import recover_dir
+from .atomic import recover_dir
 from ._errors import ModelError, UnknownWordError
 
 META = "meta.json"

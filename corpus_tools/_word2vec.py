@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._atomic import atomic_dir
+from .atomic import atomic_dir
 from ._errors import CorpusError
 from ._ingest import load_corpus, default_jobs
 
