@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from ._errors import CorpusError
+from ._model_dir import META
 from ._paths import default_corpus_dir, default_model_dir, shipped_corpus
 from ._word2vec import Word2VecParams
 
@@ -20,7 +21,7 @@ DEFAULT_CONFIGS: dict[str, Word2VecParams] = {
 
 def model_is_current(model_dir: Path, params: Word2VecParams, corpus_manifest_sha256: str) -> bool:
     """True when ``model_dir`` holds a model trained with ``params`` on that corpus."""
-    meta_path = model_dir / "meta.json"
+    meta_path = model_dir / META
     if not meta_path.exists():
         return False
     try:
