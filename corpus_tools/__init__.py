@@ -52,9 +52,9 @@ _EXPORTS = {
     "UnreadableBookError": "_sources",
     # tokenize
     "TokenizerSettings": "_tokenize",
-    "train_punkt": "_tokenize",
-    "SentenceSplitter": "_tokenize",
     "tokenize_text": "_tokenize",
+    "train_punkt": "_punkt",
+    "SentenceSplitter": "_punkt",
     # ingest
     "ingest": "_ingest",
     "load_corpus": "_ingest",

@@ -55,15 +55,8 @@ from ._errors import CorpusError, NoBooksError
 from ._executor import Executor, LocalExecutor, ModelSpec, default_jobs
 from ._remote import find_sources, local_copy, relabel, source_sha256, source_stat
 from ._sources import _CHUNK_CHARS, UnreadableBookError, read_book
-from ._tokenize import (
-    SentenceSplitter,
-    TokenizerSettings,
-    punkt_digest,
-    punkt_from_dict,
-    punkt_to_dict,
-    tokenize_text,
-    train_punkt,
-)
+from ._punkt import SentenceSplitter, punkt_digest, punkt_from_dict, punkt_to_dict, train_punkt
+from ._tokenize import TokenizerSettings, tokenize_text
 
 logger = logging.getLogger(__name__)
 
