@@ -55,12 +55,13 @@ _EXPORTS = {
     "tokenize_text": "_tokenize",
     "train_punkt": "_punkt",
     "SentenceSplitter": "_punkt",
+    # corpus folder
+    "load_corpus": "_corpus_dir",
+    "Corpus": "_corpus_dir",
+    "SourceRecord": "_corpus_dir",
     # ingest
     "ingest": "_ingest",
-    "load_corpus": "_ingest",
-    "Corpus": "_ingest",
-    "SourceRecord": "_ingest",
-    "PhraseSettings": "_ingest",
+    "PhraseSettings": "_phrases",
     # word2vec
     "train": "_word2vec",
     "Word2VecParams": "_word2vec",

@@ -206,7 +206,7 @@ class _DaskSession(_Session):
             except distributed.KilledWorker as exc:
                 raise CorpusError(
                     f"Dask workers kept dying while running {item!r} ({exc}); a worker may be running out of "
-                    "memory: give workers more memory, or lower corpus_tools._ingest.PART_CHARS"
+                    "memory: give workers more memory, or lower corpus_tools._shards.PART_CHARS"
                 ) from exc
             finally:
                 future.release()

@@ -61,7 +61,8 @@ def ensure_default_model(
     on_ingest_progress, on_epoch : callable, optional
         Passed to :func:`corpus_tools.ingest` and :func:`corpus_tools.train`.
     """
-    from ._ingest import ingest, load_corpus
+    from ._corpus_dir import load_corpus
+    from ._ingest import ingest
     from ._word2vec import train
 
     if name not in DEFAULT_CONFIGS:

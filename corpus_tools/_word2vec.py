@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
+from ._corpus_dir import load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
-from ._ingest import load_corpus
 from ._model_dir import GENSIM_MODEL, MODEL_FORMAT, write_model_dir
 
 logger = logging.getLogger(__name__)
