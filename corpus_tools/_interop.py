@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import ModelError
-from ._model_dir import MODEL_FORMAT, write_model_dir
+from ._model_dir import model_meta, write_model_dir
 from ._vectors import Vectors
 from .atomic import atomic_path
 
@@ -434,20 +434,18 @@ def import_vectors(path: str | os.PathLike, out: str | os.PathLike, *, format: s
         raise VectorsFileError(f"{source}: the vector of {words[bad]!r} (entry {bad + 1}) holds NaN or infinity; "
                                "fix the file")
     out = Path(out).expanduser()
-    meta = {
-        "format": MODEL_FORMAT,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "vocab_size": len(words),
-        "vector_size": int(vectors.shape[1]),
-        "counts": "unknown (imported file; rows in file order)",
-        "imported": {
+    meta = model_meta(
+        vocab_size=len(words),
+        vector_size=int(vectors.shape[1]),
+        counts="unknown (imported file; rows in file order)",
+        imported={
             "path": str(source.resolve()),
             "format": info["format"],
             "header": info["header"],
             "size": source.stat().st_size,
             "duplicates": len(duplicates),
         },
-    }
+    )
     write_model_dir(out, words, vectors, np.zeros(len(words), dtype=np.int64), meta)
     return ImportResult(path=out, source=source, format=info["format"], header=info["header"],
                         vocab_size=len(words), vector_size=int(vectors.shape[1]), duplicates=duplicates,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
@@ -71,6 +72,11 @@ def unit_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     norms = np.linalg.norm(vectors, axis=1).astype(np.float32)                    # (V,)
     unit = vectors / np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]  # (V, D)
     return unit, norms
+
+
+def model_meta(**fields) -> dict:
+    """The start of a ``meta.json``: the format and the time of writing, then ``fields`` in order."""
+    return {"format": MODEL_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
 
 
 def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarray, counts: Iterable[int],
@@ -176,4 +182,4 @@ def _read_vocab(vocab_path: Path) -> tuple[list[str], list[int]]:
 
 
 __all__ = ["GENSIM_MODEL", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS", "VOCAB",
-           "read_model_dir", "unit_rows", "write_model_dir"]
+           "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]

@@ -18,7 +18,7 @@ from typing import Callable
 from ._corpus_dir import load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
-from ._model_dir import GENSIM_MODEL, MODEL_FORMAT, write_model_dir
+from ._model_dir import GENSIM_MODEL, model_meta, write_model_dir
 
 logger = logging.getLogger(__name__)
 
@@ -239,13 +239,11 @@ def train(
     out = Path(out).expanduser()
     result = TrainResult(path=out, params=params, vocab_size=len(model.wv), seconds=seconds,
                          epochs=callback.reports)
-    meta = {
-        "format": MODEL_FORMAT,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "params": asdict(params),
-        "vocab_size": len(model.wv),
-        "vector_size": params.vector_size,
-        "corpus": {
+    meta = model_meta(
+        params=asdict(params),
+        vocab_size=len(model.wv),
+        vector_size=params.vector_size,
+        corpus={
             "path": str(corp.path.resolve()),
             "manifest_sha256": corp.manifest_sha256,
             "sentences_sha256": corp.sentences_sha256,
@@ -253,12 +251,12 @@ def train(
             "tokens": corp.tokens,
             "phrases": corp.phrases,
         },
-        "training": {
+        training={
             "seconds": round(seconds, 3),
             "words_per_second": round(result.words_per_second, 1),
             "epochs": [asdict(e) for e in callback.reports],
         },
-    }
+    )
     save_model(model, out, meta)
     return result
 
