@@ -20,7 +20,9 @@ A corpus directory holds
 ``shards/``
     One tokenized file per book, ``<sha256>.txt`` named by the book's SHA-256
     (see :mod:`corpus_tools._shards`). Re-running ingest on the same directory
-    re-tokenizes only new or changed books and reuses the rest.
+    re-tokenizes only new or changed books and reuses the rest; the Punkt model of
+    the first run is kept so that unchanged books stay byte-identical (pass
+    ``retrain_punkt=True`` to start over).
 
 :func:`corpus_tools.ingest` (:mod:`corpus_tools._ingest`) writes the folder;
 :func:`load_corpus` opens it again and checks that it is complete.

@@ -143,6 +143,7 @@ def _start_local_cluster(distributed, n_workers: int):
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             silence_logs=logging.ERROR,
             # a spawned worker imports the tokenizer while it starts, not on its first book
+            # (_ingest imports every worker function: _shards' tokenizer and _phrases')
             preload=["corpus_tools._ingest"],
         )
 

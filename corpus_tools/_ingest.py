@@ -4,9 +4,10 @@
 
 1. find the books and open the output folder (:func:`corpus_tools._remote.find_sources`,
    :func:`corpus_tools._corpus_dir.prepare_corpus_dir`);
-2. keep the folder's Punkt sentence model when the books were ingested before with the
-   same settings (:func:`_reusable_corpus`), else train one on a sample of the books
-   (:func:`_train_sentence_model`, :mod:`corpus_tools._punkt`), which starts over;
+2. keep the folder's Punkt sentence model (and so its shards) when it was ingested
+   before with the same settings (:func:`_reusable_corpus`); otherwise train a new one
+   on a sample of the books and start over (:func:`_train_sentence_model`,
+   :mod:`corpus_tools._punkt`);
 3. tokenize new and changed books into shards on an executor and reuse the shards of
    unchanged ones (:func:`_tokenize_books`, :mod:`corpus_tools._shards`), then check
    that some book could be read (:func:`_readable_books`);
