@@ -9,9 +9,9 @@ Corpus
     :class:`Corpus`, :func:`shipped_corpus`.
 Word vectors
     :func:`train`, :class:`Word2VecParams`, :func:`load_vectors`,
-    :class:`Vectors`, :class:`Neighbor`, :func:`load_gensim_model`.
+    :class:`Vectors`, :class:`Neighbor`, :func:`query_terms`, :func:`load_gensim_model`.
 Evaluation, exploration, interop
-    :func:`evaluate` (WordSim-353, SimLex-999, Google analogies), :func:`query_terms`,
+    :func:`evaluate` (WordSim-353, SimLex-999, Google analogies),
     :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
     :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec`.
 Defaults
@@ -79,6 +79,7 @@ _EXPORTS = {
     "Vectors": "_vectors",
     "Neighbor": "_vectors",
     "load_vectors": "_vectors",
+    "query_terms": "_vectors",
     # evaluation
     "evaluate": "_evaluate",
     "evaluate_pairs": "_evaluate",
@@ -90,7 +91,6 @@ _EXPORTS = {
     "AnalogySection": "_evaluate",
     "MalformedLine": "_evaluate",
     # exploration
-    "query_terms": "_explore",
     "map_words": "_explore",
     "plot_map": "_explore",
     "WordMap": "_explore",
@@ -128,16 +128,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
         evaluate_pairs,
         gensim_test_data,
     )
-    from ._explore import (
-        Cluster,
-        Clustering,
-        WordMap,
-        cluster_words,
-        map_words,
-        plot_clusters,
-        plot_map,
-        query_terms,
-    )
+    from ._explore import Cluster, Clustering, WordMap, cluster_words, map_words, plot_clusters, plot_map
     from ._ingest import ingest
     from ._interop import (
         VECTOR_FORMATS,
@@ -154,7 +145,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
     from ._remote import MissingDependencyError
     from ._sources import BookInfo, UnreadableBookError, find_books, read_book, read_text
     from ._tokenize import TokenizerSettings, tokenize_text
-    from ._vectors import Neighbor, Vectors, load_vectors
+    from ._vectors import Neighbor, Vectors, load_vectors, query_terms
     from ._word2vec import EpochReport, TrainResult, Word2VecParams, load_gensim_model, train
 
 

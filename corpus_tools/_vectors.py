@@ -7,6 +7,7 @@ safe to query, and nothing heavier than numpy is imported.
 
 Similarities are cosines. The unit-length vectors are stored on disk, so a query
 is one matrix-vector product over the vocabulary and a partial sort.
+:func:`query_terms` turns typed queries into vocabulary terms, joining known phrases.
 """
 from __future__ import annotations
 
@@ -291,6 +292,52 @@ def _levenshtein_many(q: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndar
             cur[:, j] = best
         before, prev = prev, cur
     return prev[np.arange(n_words), lengths]
+
+
+def query_terms(vectors: Vectors, texts: str | Sequence[str]) -> list[str]:
+    """Split query texts into vocabulary terms, joining known phrases.
+
+    Each text is split on whitespace and read left to right; at each position
+    the longest run of words that the model knows as a phrase (gensim Phrases
+    joins them with ``_``: "expecto patronum" -> ``expecto_patronum``) is taken,
+    else the single word. Unknown words are kept as typed, so that a query
+    raises :class:`UnknownWordError` with suggestions.
+
+    Parameters
+    ----------
+    vectors : Vectors
+    texts : str or sequence of str
+        One text (e.g. a line typed in interactive mode) or several (command
+        line arguments, each read on its own).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> query_terms(vecs, "expecto patronum")        # doctest: +SKIP
+    ['expecto_patronum']
+    >>> query_terms(vecs, ["king", "queen"])          # doctest: +SKIP
+    ['king', 'queen']
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    terms: list[str] = []
+    for text in texts:
+        tokens = text.split()
+        i = 0
+        while i < len(tokens):
+            for j in range(len(tokens), i + 1, -1):
+                key = vectors.key("_".join(tokens[i:j]))
+                if key is not None:
+                    terms.append(key)
+                    i = j
+                    break
+            else:
+                terms.append(vectors.key(tokens[i]) or tokens[i])
+                i += 1
+    return terms
 
 
 def load_vectors(path: str | os.PathLike, *, mmap: bool = True) -> Vectors:
