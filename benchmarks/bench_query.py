@@ -31,7 +31,7 @@ def main():
     from threadpoolctl import threadpool_info
 
     import corpus_tools as ct
-    from corpus_tools._interop import write_model_dir
+    from corpus_tools._model_dir import write_model_dir
 
     rng = np.random.default_rng(args.seed)
     words = [f"w{i}" for i in range(args.words)]

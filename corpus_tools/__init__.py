@@ -9,9 +9,9 @@ Corpus
     :class:`Corpus`, :func:`shipped_corpus`.
 Word vectors
     :func:`train`, :class:`Word2VecParams`, :func:`load_vectors`,
-    :class:`Vectors`, :class:`Neighbor`, :func:`load_gensim_model`.
+    :class:`Vectors`, :class:`Neighbor`, :func:`query_terms`, :func:`load_gensim_model`.
 Evaluation, exploration, interop
-    :func:`evaluate` (WordSim-353, SimLex-999, Google analogies), :func:`query_terms`,
+    :func:`evaluate` (WordSim-353, SimLex-999, Google analogies),
     :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
     :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec`.
 Defaults
@@ -19,6 +19,12 @@ Defaults
     :func:`ensure_default_model`.
 Errors
     :class:`CorpusToolsError` and its subclasses.
+Atomic writes
+    The public module :mod:`corpus_tools.atomic` (``atomic_path``, ``atomic_dir``,
+    ``write_json``, ``recover_dir``), shared with ``models``.
+
+Each name lives in the private module that ``_EXPORTS`` below names (the
+``TYPE_CHECKING`` block spells the same imports out for editors).
 
 Examples
 --------
@@ -30,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 _EXPORTS = {
     # errors
@@ -52,15 +59,16 @@ _EXPORTS = {
     "UnreadableBookError": "_sources",
     # tokenize
     "TokenizerSettings": "_tokenize",
-    "train_punkt": "_tokenize",
-    "SentenceSplitter": "_tokenize",
     "tokenize_text": "_tokenize",
+    "train_punkt": "_punkt",
+    "SentenceSplitter": "_punkt",
+    # corpus folder
+    "load_corpus": "_corpus_dir",
+    "Corpus": "_corpus_dir",
+    "SourceRecord": "_corpus_dir",
     # ingest
     "ingest": "_ingest",
-    "load_corpus": "_ingest",
-    "Corpus": "_ingest",
-    "SourceRecord": "_ingest",
-    "PhraseSettings": "_ingest",
+    "PhraseSettings": "_phrases",
     # word2vec
     "train": "_word2vec",
     "Word2VecParams": "_word2vec",
@@ -71,6 +79,7 @@ _EXPORTS = {
     "Vectors": "_vectors",
     "Neighbor": "_vectors",
     "load_vectors": "_vectors",
+    "query_terms": "_vectors",
     # evaluation
     "evaluate": "_evaluate",
     "evaluate_pairs": "_evaluate",
@@ -82,7 +91,6 @@ _EXPORTS = {
     "AnalogySection": "_evaluate",
     "MalformedLine": "_evaluate",
     # exploration
-    "query_terms": "_explore",
     "map_words": "_explore",
     "plot_map": "_explore",
     "WordMap": "_explore",
@@ -104,6 +112,41 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazily (__getattr__)
+    from ._corpus_dir import Corpus, SourceRecord, load_corpus
+    from ._defaults import DEFAULT_CONFIGS, ensure_default_model
+    from ._errors import CorpusError, CorpusToolsError, ModelError, NoBooksError, UnknownWordError
+    from ._evaluate import (
+        AnalogyScore,
+        AnalogySection,
+        Evaluation,
+        MalformedLine,
+        PairsScore,
+        evaluate,
+        evaluate_analogies,
+        evaluate_pairs,
+        gensim_test_data,
+    )
+    from ._explore import Cluster, Clustering, WordMap, cluster_words, map_words, plot_clusters, plot_map
+    from ._ingest import ingest
+    from ._interop import (
+        VECTOR_FORMATS,
+        ExportResult,
+        ImportResult,
+        VectorsFileError,
+        export_vectors,
+        import_vectors,
+        read_word2vec,
+    )
+    from ._paths import default_corpus_dir, default_model_dir, shipped_corpus, wordstack_home
+    from ._phrases import PhraseSettings
+    from ._punkt import SentenceSplitter, train_punkt
+    from ._remote import MissingDependencyError
+    from ._sources import BookInfo, UnreadableBookError, find_books, read_book, read_text
+    from ._tokenize import TokenizerSettings, tokenize_text
+    from ._vectors import Neighbor, Vectors, load_vectors, query_terms
+    from ._word2vec import EpochReport, TrainResult, Word2VecParams, load_gensim_model, train
 
 
 def __getattr__(name: str):

@@ -143,6 +143,7 @@ def _start_local_cluster(distributed, n_workers: int):
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             silence_logs=logging.ERROR,
             # a spawned worker imports the tokenizer while it starts, not on its first book
+            # (_ingest imports every worker function: _shards' tokenizer and _phrases')
             preload=["corpus_tools._ingest"],
         )
 
@@ -206,7 +207,7 @@ class _DaskSession(_Session):
             except distributed.KilledWorker as exc:
                 raise CorpusError(
                     f"Dask workers kept dying while running {item!r} ({exc}); a worker may be running out of "
-                    "memory: give workers more memory, or lower corpus_tools._ingest.PART_CHARS"
+                    "memory: give workers more memory, or lower corpus_tools._shards.PART_CHARS"
                 ) from exc
             finally:
                 future.release()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from ._errors import CorpusError
+from ._model_dir import META
 from ._paths import default_corpus_dir, default_model_dir, shipped_corpus
 from ._word2vec import Word2VecParams
 
@@ -20,7 +21,7 @@ DEFAULT_CONFIGS: dict[str, Word2VecParams] = {
 
 def model_is_current(model_dir: Path, params: Word2VecParams, corpus_manifest_sha256: str) -> bool:
     """True when ``model_dir`` holds a model trained with ``params`` on that corpus."""
-    meta_path = model_dir / "meta.json"
+    meta_path = model_dir / META
     if not meta_path.exists():
         return False
     try:
@@ -60,7 +61,8 @@ def ensure_default_model(
     on_ingest_progress, on_epoch : callable, optional
         Passed to :func:`corpus_tools.ingest` and :func:`corpus_tools.train`.
     """
-    from ._ingest import ingest, load_corpus
+    from ._corpus_dir import load_corpus
+    from ._ingest import ingest
     from ._word2vec import train
 
     if name not in DEFAULT_CONFIGS:

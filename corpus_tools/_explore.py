@@ -1,4 +1,4 @@
-"""Explore word vectors: phrase-aware query parsing, 2-D maps and clusters.
+"""Explore word vectors: 2-D maps and clusters.
 
 Maps project the chosen words' unit vectors to two dimensions with
 scikit-learn's PCA or t-SNE (van der Maaten & Hinton 2008) and draw them with
@@ -21,59 +21,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ._atomic import atomic_path
+from .atomic import atomic_path
 from ._vectors import Vectors
 
 METHODS = ("pca", "tsne")
-
-
-# ----------------------------------------------------------------------------- queries
-
-
-def query_terms(vectors: Vectors, texts: str | Sequence[str]) -> list[str]:
-    """Split query texts into vocabulary terms, joining known phrases.
-
-    Each text is split on whitespace and read left to right; at each position
-    the longest run of words that the model knows as a phrase (gensim Phrases
-    joins them with ``_``: "expecto patronum" -> ``expecto_patronum``) is taken,
-    else the single word. Unknown words are kept as typed, so that a query
-    raises :class:`UnknownWordError` with suggestions.
-
-    Parameters
-    ----------
-    vectors : Vectors
-    texts : str or sequence of str
-        One text (e.g. a line typed in interactive mode) or several (command
-        line arguments, each read on its own).
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> query_terms(vecs, "expecto patronum")        # doctest: +SKIP
-    ['expecto_patronum']
-    >>> query_terms(vecs, ["king", "queen"])          # doctest: +SKIP
-    ['king', 'queen']
-    """
-    if isinstance(texts, str):
-        texts = [texts]
-    terms: list[str] = []
-    for text in texts:
-        tokens = text.split()
-        i = 0
-        while i < len(tokens):
-            for j in range(len(tokens), i + 1, -1):
-                key = vectors.key("_".join(tokens[i:j]))
-                if key is not None:
-                    terms.append(key)
-                    i = j
-                    break
-            else:
-                terms.append(vectors.key(tokens[i]) or tokens[i])
-                i += 1
-    return terms
 
 
 # ----------------------------------------------------------------------------- maps
@@ -490,4 +441,4 @@ def plot_clusters(vectors: Vectors, clustering: Clustering, out: str | os.PathLi
 
 
 __all__ = ["Cluster", "Clustering", "METHODS", "WordMap", "cluster_words", "map_words", "plot_clusters",
-           "plot_map", "query_terms"]
+           "plot_map"]

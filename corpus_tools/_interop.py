@@ -15,7 +15,7 @@ Text files without a header line (GloVe's layout) are read too; gzip-compressed
 files (``.gz``, e.g. GoogleNews-style downloads) are decompressed on the fly.
 
 An imported file becomes an ordinary model directory (``meta.json``,
-``vocab.txt``, ``vectors.npy``, ``norms.npy``; see :mod:`corpus_tools._word2vec`)
+``vocab.txt``, ``vectors.npy``, ``norms.npy``; see :mod:`corpus_tools._model_dir`)
 without the gensim pickle: it can be queried, evaluated, mapped and exported,
 but not trained further. The file order is kept as the row order, which is the
 frequency order for files written by word2vec, fastText or gensim (most frequent
@@ -28,7 +28,6 @@ is several times faster than gensim's per-number ``float`` conversion.
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import mmap
 import os
@@ -38,9 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_dir, atomic_path
 from ._errors import ModelError
-from ._vectors import META, MODEL_FORMAT, NORMS, VECTORS, VOCAB, Vectors
+from ._model_dir import model_meta, write_model_dir
+from ._vectors import Vectors
+from .atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -434,45 +434,22 @@ def import_vectors(path: str | os.PathLike, out: str | os.PathLike, *, format: s
         raise VectorsFileError(f"{source}: the vector of {words[bad]!r} (entry {bad + 1}) holds NaN or infinity; "
                                "fix the file")
     out = Path(out).expanduser()
-    meta = {
-        "format": MODEL_FORMAT,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "vocab_size": len(words),
-        "vector_size": int(vectors.shape[1]),
-        "counts": "unknown (imported file; rows in file order)",
-        "imported": {
+    meta = model_meta(
+        vocab_size=len(words),
+        vector_size=int(vectors.shape[1]),
+        counts="unknown (imported file; rows in file order)",
+        imported={
             "path": str(source.resolve()),
             "format": info["format"],
             "header": info["header"],
             "size": source.stat().st_size,
             "duplicates": len(duplicates),
         },
-    }
+    )
     write_model_dir(out, words, vectors, np.zeros(len(words), dtype=np.int64), meta)
     return ImportResult(path=out, source=source, format=info["format"], header=info["header"],
                         vocab_size=len(words), vector_size=int(vectors.shape[1]), duplicates=duplicates,
                         seconds=time.perf_counter() - t0)
-
-
-def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarray, counts: np.ndarray,
-                    meta: dict) -> None:
-    """Write a pickle-free model directory (meta.json, vocab.txt, vectors.npy, norms.npy) atomically.
-
-    ``vectors`` of shape (V, D) are stored as unit vectors plus their norms,
-    exactly as :func:`corpus_tools.train` stores them.
-    """
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1).astype(np.float32)   # (V,)
-    unit = vectors / np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]  # (V, D)
-    with atomic_dir(out) as tmp:
-        np.save(tmp / VECTORS, unit)
-        np.save(tmp / NORMS, norms)
-        with open(tmp / VOCAB, "w", encoding="utf-8", newline="\n") as fh:
-            fh.writelines(f"{w}\t{int(c)}\n" for w, c in zip(words, counts))
-        meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in (VECTORS, NORMS, VOCAB)}}
-        with open(tmp / META, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -550,5 +527,5 @@ def _raw_block(vecs: Vectors, start: int, size: int) -> np.ndarray:
     return unit * np.asarray(vecs.norms[start:start + size], dtype=np.float32)[:, None]
 
 
-__all__ = ["FORMATS", "VECTOR_FORMATS", "ExportResult", "ImportResult", "VectorsFileError", "export_vectors", "import_vectors",
-           "read_word2vec", "write_model_dir"]
+__all__ = ["FORMATS", "VECTOR_FORMATS", "ExportResult", "ImportResult", "VectorsFileError", "export_vectors",
+           "import_vectors", "read_word2vec"]

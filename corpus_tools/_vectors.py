@@ -1,16 +1,16 @@
 """Query word vectors: nearest neighbours, analogies, the odd one out.
 
-Reads a model directory (see :mod:`corpus_tools._word2vec`) with numpy alone:
-``vectors.npy`` is memory-mapped, ``vocab.txt`` is plain text, ``meta.json`` is
-JSON. No pickle is loaded, so a model directory received from someone else is
+Reads a model directory (its format: :mod:`corpus_tools._model_dir`) with numpy
+alone: ``vectors.npy`` is memory-mapped, ``vocab.txt`` is plain text, ``meta.json``
+is JSON. No pickle is loaded, so a model directory received from someone else is
 safe to query, and nothing heavier than numpy is imported.
 
 Similarities are cosines. The unit-length vectors are stored on disk, so a query
 is one matrix-vector product over the vocabulary and a partial sort.
+:func:`query_terms` turns typed queries into vocabulary terms, joining known phrases.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +18,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ._atomic import recover_dir
-from ._errors import ModelError, UnknownWordError
-
-META = "meta.json"
-VOCAB = "vocab.txt"
-VECTORS = "vectors.npy"
-NORMS = "norms.npy"
-MODEL_FORMAT = "wordstack-word2vec/1"
+from ._errors import UnknownWordError
+from ._model_dir import read_model_dir, unit_rows
 
 
 @dataclass(frozen=True)
@@ -80,9 +74,7 @@ class Vectors:
     @classmethod
     def from_vectors(cls, words: Sequence[str], vectors: np.ndarray, counts=None, meta=None) -> "Vectors":
         """Build from raw (not normalised) vectors of shape (V, D)."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
-        unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
+        unit, norms = unit_rows(vectors)
         return cls(words, unit, norms, counts, meta)
 
     @classmethod
@@ -96,56 +88,8 @@ class Vectors:
             the message names the file.
         """
         path = Path(path).expanduser()
-        recover_dir(path)
-        if not path.is_dir():
-            raise ModelError(
-                f"model folder {str(path)!r} does not exist; train one with "
-                f"`wordstack train CORPUS --out {path}` or pass --model with an existing folder"
-            )
-        meta_path = path / META
-        if not meta_path.exists():
-            raise ModelError(f"{meta_path} is missing: {str(path)!r} is not a complete wordstack model; retrain it")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{meta_path} is corrupt ({exc}); retrain or re-import the model") from exc
-        if meta.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{meta_path} has format {meta.get('format')!r}; this wordstack reads {MODEL_FORMAT!r}")
-        expected = meta.get("files", {})
-        for name in (VECTORS, NORMS, VOCAB):
-            f = path / name
-            if not f.exists():
-                raise ModelError(f"{f} is missing; the model folder is incomplete: retrain or re-import it")
-            if name in expected and f.stat().st_size != expected[name]:
-                raise ModelError(
-                    f"{f} is truncated or altered ({f.stat().st_size} bytes, meta.json records "
-                    f"{expected[name]}); retrain or re-import the model"
-                )
-        try:
-            unit = np.load(path / VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
-            norms = np.load(path / NORMS, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise ModelError(f"cannot read the vectors in {path} ({exc}); retrain or re-import the model") from exc
-        words: list[str] = []
-        counts: list[int] = []
-        try:
-            with open(path / VOCAB, encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    word, _, count = line.rstrip("\n").partition("\t")
-                    if not word or not count.isdigit():
-                        raise ModelError(f"{path / VOCAB} line {lineno} is malformed: expected 'word<TAB>count'")
-                    words.append(word)
-                    counts.append(int(count))
-        except UnicodeDecodeError as exc:
-            raise ModelError(f"{path / VOCAB} is not valid UTF-8 ({exc}); retrain or re-import the model") from exc
-        if unit.ndim != 2 or unit.shape[0] != len(words) or norms.shape != (len(words),):
-            raise ModelError(
-                f"{path} is inconsistent: {VOCAB} has {len(words)} words, {VECTORS} has shape "
-                f"{unit.shape}, {NORMS} has shape {norms.shape}; retrain or re-import the model"
-            )
-        if meta.get("vector_size") not in (None, unit.shape[1]):
-            raise ModelError(f"{VECTORS} has {unit.shape[1]} dimensions but meta.json says {meta['vector_size']}")
-        return cls(words, unit, norms, np.asarray(counts, dtype=np.int64), meta, path)
+        words, unit, norms, counts, meta = read_model_dir(path, mmap=mmap)
+        return cls(words, unit, norms, counts, meta, path)
 
     # ------------------------------------------------------------------ basics
 
@@ -348,6 +292,52 @@ def _levenshtein_many(q: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndar
             cur[:, j] = best
         before, prev = prev, cur
     return prev[np.arange(n_words), lengths]
+
+
+def query_terms(vectors: Vectors, texts: str | Sequence[str]) -> list[str]:
+    """Split query texts into vocabulary terms, joining known phrases.
+
+    Each text is split on whitespace and read left to right; at each position
+    the longest run of words that the model knows as a phrase (gensim Phrases
+    joins them with ``_``: "expecto patronum" -> ``expecto_patronum``) is taken,
+    else the single word. Unknown words are kept as typed, so that a query
+    raises :class:`UnknownWordError` with suggestions.
+
+    Parameters
+    ----------
+    vectors : Vectors
+    texts : str or sequence of str
+        One text (e.g. a line typed in interactive mode) or several (command
+        line arguments, each read on its own).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> query_terms(vecs, "expecto patronum")        # doctest: +SKIP
+    ['expecto_patronum']
+    >>> query_terms(vecs, ["king", "queen"])          # doctest: +SKIP
+    ['king', 'queen']
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    terms: list[str] = []
+    for text in texts:
+        tokens = text.split()
+        i = 0
+        while i < len(tokens):
+            for j in range(len(tokens), i + 1, -1):
+                key = vectors.key("_".join(tokens[i:j]))
+                if key is not None:
+                    terms.append(key)
+                    i = j
+                    break
+            else:
+                terms.append(vectors.key(tokens[i]) or tokens[i])
+                i += 1
+    return terms
 
 
 def load_vectors(path: str | os.PathLike, *, mmap: bool = True) -> Vectors:

@@ -1,27 +1,13 @@
-"""Train gensim Word2Vec on a corpus directory and save a model directory atomically.
+"""Train gensim Word2Vec on a corpus directory and save it as a model directory.
 
-A model directory holds
-
-``meta.json``
-    Format, all training parameters, the corpus it came from (path, manifest
-    and sentences digests), vocabulary size, dimensions, per-epoch loss and speed.
-``vocab.txt``
-    One ``word<TAB>count`` a line, most frequent first; line *i* is row *i* of
-    the vectors.
-``vectors.npy``
-    float32 array of shape (V, D): the word vectors scaled to unit length.
-``norms.npy``
-    float32 array of shape (V,): their original lengths (vector = unit * norm).
-``word2vec.model`` (+ ``*.npy`` beside it)
-    The full gensim model, to continue training. It is a pickle: load it only
-    from a source you trust. Nothing on the query path reads it.
-
-The whole folder is written to a temporary folder and swapped in at the end, so an
-interrupted training (Ctrl-C) leaves the previous model untouched.
+The model directory (``meta.json``, ``vocab.txt``, ``vectors.npy``,
+``norms.npy`` and the gensim pickle ``word2vec.model``) is described, written and
+read by :mod:`corpus_tools._model_dir`; it is written to a temporary folder and
+swapped in at the end, so an interrupted training (Ctrl-C) leaves the previous
+model untouched.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -29,20 +15,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from ._atomic import atomic_dir
+from ._corpus_dir import load_corpus
 from ._errors import CorpusError
-from ._ingest import load_corpus, default_jobs
+from ._executor import default_jobs
+from ._model_dir import GENSIM_MODEL, model_meta, write_model_dir
 
 logger = logging.getLogger(__name__)
-
-MODEL_FORMAT = "wordstack-word2vec/1"
-META = "meta.json"
-VOCAB = "vocab.txt"
-VECTORS = "vectors.npy"
-NORMS = "norms.npy"
-GENSIM_MODEL = "word2vec.model"
 
 
 @dataclass(frozen=True)
@@ -261,13 +239,11 @@ def train(
     out = Path(out).expanduser()
     result = TrainResult(path=out, params=params, vocab_size=len(model.wv), seconds=seconds,
                          epochs=callback.reports)
-    meta = {
-        "format": MODEL_FORMAT,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "params": asdict(params),
-        "vocab_size": len(model.wv),
-        "vector_size": params.vector_size,
-        "corpus": {
+    meta = model_meta(
+        params=asdict(params),
+        vocab_size=len(model.wv),
+        vector_size=params.vector_size,
+        corpus={
             "path": str(corp.path.resolve()),
             "manifest_sha256": corp.manifest_sha256,
             "sentences_sha256": corp.sentences_sha256,
@@ -275,39 +251,27 @@ def train(
             "tokens": corp.tokens,
             "phrases": corp.phrases,
         },
-        "training": {
+        training={
             "seconds": round(seconds, 3),
             "words_per_second": round(result.words_per_second, 1),
             "epochs": [asdict(e) for e in callback.reports],
         },
-    }
+    )
     save_model(model, out, meta)
     return result
 
 
 def save_model(model, out: str | os.PathLike, meta: dict) -> None:
-    """Write a model directory (see the module docstring) atomically.
+    """Write a trained gensim ``Word2Vec`` as a model directory, atomically.
 
-    ``model`` is a trained gensim ``Word2Vec``; ``meta`` is stored as ``meta.json``
-    with ``files`` (each file's size) added so that truncation is detected on load.
+    The vectors, vocabulary (with corpus counts) and ``meta`` go through
+    :func:`corpus_tools._model_dir.write_model_dir`; the full gensim model is
+    saved beside them as ``word2vec.model``.
     """
     wv = model.wv
-    vectors = np.asarray(wv.vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1).astype(np.float32)
-    safe = np.where(norms > 0, norms, 1.0).astype(np.float32)
-    unit = vectors / safe[:, None]
     counts = [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
-    with atomic_dir(out) as tmp:
-        np.save(tmp / VECTORS, unit)
-        np.save(tmp / NORMS, norms)
-        with open(tmp / VOCAB, "w", encoding="utf-8", newline="\n") as fh:
-            for word, count in zip(wv.index_to_key, counts):
-                fh.write(f"{word}\t{count}\n")
-        model.save(str(tmp / GENSIM_MODEL))
-        meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in (VECTORS, NORMS, VOCAB)}}
-        with open(tmp / META, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+    write_model_dir(out, wv.index_to_key, wv.vectors, counts, meta,
+                    extra=lambda tmp: model.save(str(tmp / GENSIM_MODEL)))
 
 
 def load_gensim_model(path: str | os.PathLike):

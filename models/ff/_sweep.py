@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from corpus_tools._atomic import atomic_path
+from corpus_tools.atomic import atomic_path
 
 from ..core._errors import TrainingDivergedError
 from ._mlp import MLP, FitProgress

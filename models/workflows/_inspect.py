@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools._atomic import atomic_path
+from corpus_tools.atomic import atomic_path
 
 __all__ = ["plot_memory_trace"]
 

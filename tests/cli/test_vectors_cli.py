@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import corpus_tools as ct
-from corpus_tools._interop import write_model_dir
+from corpus_tools._model_dir import write_model_dir
 from wordstack.cli import cli
 
 TINY_WORDS = ["king", "queen", "man", "woman", "prince", "princess", "kings", "sword", "dagger", "crown",

@@ -18,7 +18,7 @@ distributed = pytest.importorskip(
 )
 
 import corpus_tools as ct  # noqa: E402
-from corpus_tools import _ingest  # noqa: E402
+from corpus_tools import _shards  # noqa: E402
 from corpus_tools._dask import _start_local_cluster  # noqa: E402
 
 PROSE = (
@@ -116,8 +116,8 @@ def test_very_large_book_split_into_parts_gives_the_same_bytes(client, tmp_path,
     big = big_book(books / "book99_big.txt")
     whole = ct.ingest([books], tmp_path / "whole", jobs=1)
 
-    monkeypatch.setattr(_ingest, "PART_CHARS", 1 << 20)  # a part per chunk
-    parts = _ingest.plan_parts(0, str(big), big.stat().st_size)
+    monkeypatch.setattr(_shards, "PART_CHARS", 1 << 20)  # a part per chunk
+    parts = _shards.plan_parts(0, str(big), big.stat().st_size)
     assert len(parts) == 4 and parts[-1].stop_chunk is None
     ct.ingest([books], tmp_path / "dask", scheduler=client)
     assert_same_corpus(tmp_path / "whole", tmp_path / "dask")

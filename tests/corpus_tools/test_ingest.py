@@ -255,14 +255,14 @@ def test_written_files_follow_the_umask(tmp_path):
 
 
 def test_large_book_split_into_parts_locally_gives_the_same_bytes(tmp_path, monkeypatch):
-    from corpus_tools import _ingest
+    from corpus_tools import _shards
 
     make_books(tmp_path / "books", n=2, repeat=5)
     big = tmp_path / "books" / "big.txt"
     big.write_text("".join(f"Paragraph {i}. " + PROSE for i in range(20_000)), encoding="utf-8")  # ~3.3 MB
     ct.ingest([tmp_path / "books"], tmp_path / "whole", jobs=1)
-    monkeypatch.setattr(_ingest, "PART_CHARS", 1 << 20)
-    assert len(_ingest.plan_parts(0, str(big), big.stat().st_size)) == 4
+    monkeypatch.setattr(_shards, "PART_CHARS", 1 << 20)
+    assert len(_shards.plan_parts(0, str(big), big.stat().st_size)) == 4
     split = ct.ingest([tmp_path / "books"], tmp_path / "split", jobs=2)
     assert (tmp_path / "split" / "sentences.txt").read_bytes() == (tmp_path / "whole" / "sentences.txt").read_bytes()
     assert split.manifest_sha256 == ct.load_corpus(tmp_path / "whole").manifest_sha256
@@ -271,11 +271,11 @@ def test_large_book_split_into_parts_locally_gives_the_same_bytes(tmp_path, monk
 
 
 def test_plan_parts_estimates_compressed_books():
-    from corpus_tools import _ingest
+    from corpus_tools import _shards
 
-    assert len(_ingest.plan_parts(0, "a.txt", 10)) == 1
-    assert len(_ingest.plan_parts(0, "a.txt", _ingest.PART_CHARS * 2 + 1)) == 3
-    parts = _ingest.plan_parts(0, "a.txt.gz", _ingest.PART_CHARS)  # about 3x as much text
+    assert len(_shards.plan_parts(0, "a.txt", 10)) == 1
+    assert len(_shards.plan_parts(0, "a.txt", _shards.PART_CHARS * 2 + 1)) == 3
+    parts = _shards.plan_parts(0, "a.txt.gz", _shards.PART_CHARS)  # about 3x as much text
     assert [(p.part, p.parts) for p in parts] == [(0, 3), (1, 3), (2, 3)]
     assert parts[0].first_chunk == 0 and parts[-1].stop_chunk is None
     assert parts[0].stop_chunk == parts[1].first_chunk
@@ -324,13 +324,13 @@ def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch):
 
 
 def test_plan_tasks_packs_small_books_in_order(monkeypatch):
-    from corpus_tools import _ingest
+    from corpus_tools import _shards
 
-    parts = [_ingest.BookPart(i, f"b{i}.txt", chars=c) for i, c in enumerate([10, 10, 10, 100, 10, 10])]
+    parts = [_shards.BookPart(i, f"b{i}.txt", chars=c) for i, c in enumerate([10, 10, 10, 100, 10, 10])]
     # total 150 over 16 tasks per slot and one slot: at most 9 characters a task, so no packing
-    assert [len(t) for t in _ingest.plan_tasks(parts, 1)] == [1] * 6
-    monkeypatch.setattr(_ingest, "TASKS_PER_SLOT", 5)  # 150 // 5 = 30 characters a task
-    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 1)] == [[0, 1, 2], [3], [4, 5]]
-    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 3)] == [[0], [1], [2], [3], [4], [5]]
-    monkeypatch.setattr(_ingest, "TASK_CHARS", 20)  # the cap
-    assert [[p.book for p in t] for t in _ingest.plan_tasks(parts, 1)] == [[0, 1], [2], [3], [4, 5]]
+    assert [len(t) for t in _shards.plan_tasks(parts, 1)] == [1] * 6
+    monkeypatch.setattr(_shards, "TASKS_PER_SLOT", 5)  # 150 // 5 = 30 characters a task
+    assert [[p.book for p in t] for t in _shards.plan_tasks(parts, 1)] == [[0, 1, 2], [3], [4, 5]]
+    assert [[p.book for p in t] for t in _shards.plan_tasks(parts, 3)] == [[0], [1], [2], [3], [4], [5]]
+    monkeypatch.setattr(_shards, "TASK_CHARS", 20)  # the cap
+    assert [[p.book for p in t] for t in _shards.plan_tasks(parts, 1)] == [[0, 1], [2], [3], [4, 5]]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import corpus_tools as ct
-from corpus_tools._interop import write_model_dir
+from corpus_tools._model_dir import write_model_dir
 
 WORDS = ["the", "king", "königin", "café", "naïve", "東京", "new_york", "x"]
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 import corpus_tools as ct
-from corpus_tools._tokenize import punkt_digest, punkt_from_dict, punkt_to_dict
+from corpus_tools._punkt import punkt_digest, punkt_from_dict, punkt_to_dict
 
 T = ct.TokenizerSettings
 

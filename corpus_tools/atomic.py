@@ -2,6 +2,11 @@
 
 An interrupted run (Ctrl-C, a crash, a full disk) therefore leaves the last good file
 in place: readers see either the old version or the new one, never half of one.
+
+This module is public API: ``corpus_tools`` writes corpora and model folders with it,
+and ``models`` writes its checkpoints, sweep results and pictures with it
+(``from corpus_tools.atomic import atomic_path``). It imports nothing beyond the
+standard library.
 """
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import json
 import os
 from pathlib import Path
 from typing import Iterator
+
+__all__ = ["atomic_dir", "atomic_path", "recover_dir", "write_json"]
 
 # tempfile and shutil are imported inside the writers: the query path only needs
 # recover_dir, and must start fast.

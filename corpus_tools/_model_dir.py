@@ -1,0 +1,185 @@
+"""The model folder: the one place that knows its files, writes them and reads them back.
+
+A model folder holds
+
+``meta.json``
+    ``format`` (:data:`MODEL_FORMAT`); for a trained model all training
+    parameters, the corpus it came from (path, manifest and sentences digests),
+    vocabulary size, dimensions, per-epoch loss and speed; for an imported file
+    where it came from. ``files`` records the size of each of the three files
+    below, so that a truncated copy is detected on load.
+``vocab.txt``
+    One ``word<TAB>count`` a line, most frequent first; line *i* is row *i* of
+    the vectors (imported files record count 0).
+``vectors.npy``
+    float32 array of shape (V, D): the word vectors scaled to unit length.
+``norms.npy``
+    float32 array of shape (V,): their original lengths (vector = unit * norm).
+``word2vec.model`` (+ ``*.npy`` beside it), trained models only
+    The full gensim model, to continue training. It is a pickle: load it only
+    from a source you trust. Nothing on the query path reads it.
+
+:func:`write_model_dir` writes the whole folder into a temporary folder and swaps
+it in at the end (:func:`corpus_tools.atomic.atomic_dir`), so an interrupted
+training or import leaves the previous model untouched. :func:`read_model_dir`
+reads it with numpy alone (``vectors.npy`` memory-mapped, no pickle), so a model
+folder received from someone else is safe to query. This module imports numpy and
+the standard library only: it is on the query path.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterable, NamedTuple
+
+import numpy as np
+
+from ._errors import ModelError
+from .atomic import atomic_dir, recover_dir
+
+MODEL_FORMAT = "wordstack-word2vec/1"
+META = "meta.json"
+VOCAB = "vocab.txt"
+VECTORS = "vectors.npy"
+NORMS = "norms.npy"
+GENSIM_MODEL = "word2vec.model"
+#: The files every model folder has, whose sizes ``meta.json`` records.
+SIZED_FILES = (VECTORS, NORMS, VOCAB)
+
+
+class ModelFiles(NamedTuple):
+    """A model folder's contents as :func:`read_model_dir` returns them."""
+
+    words: list[str]
+    unit: np.ndarray    # (V, D) float32, unit rows; a np.memmap when read with mmap
+    norms: np.ndarray   # (V,) float32
+    counts: np.ndarray  # (V,) int64
+    meta: dict
+
+
+def unit_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split vectors of shape (V, D) into unit rows and their lengths, as stored on disk.
+
+    Returns
+    -------
+    unit : ndarray of shape (V, D), float32
+        Each row divided by its length (all-zero rows stay zero).
+    norms : ndarray of shape (V,), float32
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1).astype(np.float32)                    # (V,)
+    unit = vectors / np.where(norms > 0, norms, 1.0).astype(np.float32)[:, None]  # (V, D)
+    return unit, norms
+
+
+def model_meta(**fields) -> dict:
+    """The start of a ``meta.json``: the format and the time of writing, then ``fields`` in order."""
+    return {"format": MODEL_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
+
+
+def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarray, counts: Iterable[int],
+                    meta: dict, *, extra: Callable[[Path], None] | None = None) -> None:
+    """Write a model folder atomically (see the module docstring).
+
+    Parameters
+    ----------
+    out : str or path
+        The folder; an existing one is replaced only when writing succeeds.
+    words : list of str
+        The vocabulary, in row order.
+    vectors : ndarray of shape (V, D)
+        Raw (not normalised) vectors; stored as unit rows plus their norms.
+    counts : iterable of int
+        Corpus frequency of each word.
+    meta : dict
+        Stored as ``meta.json``, with ``files`` (each file's size) added.
+    extra : callable, optional
+        Called with the temporary folder after the vectors and the vocabulary are
+        written, to add more files (the trained gensim model).
+    """
+    unit, norms = unit_rows(vectors)
+    with atomic_dir(out) as tmp:
+        np.save(tmp / VECTORS, unit)
+        np.save(tmp / NORMS, norms)
+        with open(tmp / VOCAB, "w", encoding="utf-8", newline="\n") as fh:
+            fh.writelines(f"{w}\t{int(c)}\n" for w, c in zip(words, counts))
+        if extra is not None:
+            extra(tmp)
+        meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in SIZED_FILES}}
+        with open(tmp / META, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+
+
+def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
+    """Read and check a model folder, memory-mapping the vectors unless ``mmap=False``.
+
+    Raises
+    ------
+    ModelError
+        The folder or one of its files is missing, truncated or inconsistent;
+        the message names the file and the fix.
+    """
+    path = Path(path).expanduser()
+    recover_dir(path)
+    if not path.is_dir():
+        raise ModelError(
+            f"model folder {str(path)!r} does not exist; train one with "
+            f"`wordstack train CORPUS --out {path}` or pass --model with an existing folder"
+        )
+    meta_path = path / META
+    if not meta_path.exists():
+        raise ModelError(f"{meta_path} is missing: {str(path)!r} is not a complete wordstack model; retrain it")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{meta_path} is corrupt ({exc}); retrain or re-import the model") from exc
+    if meta.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{meta_path} has format {meta.get('format')!r}; this wordstack reads {MODEL_FORMAT!r}")
+    expected = meta.get("files", {})
+    for name in SIZED_FILES:
+        f = path / name
+        if not f.exists():
+            raise ModelError(f"{f} is missing; the model folder is incomplete: retrain or re-import it")
+        if name in expected and f.stat().st_size != expected[name]:
+            raise ModelError(
+                f"{f} is truncated or altered ({f.stat().st_size} bytes, meta.json records "
+                f"{expected[name]}); retrain or re-import the model"
+            )
+    try:
+        unit = np.load(path / VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
+        norms = np.load(path / NORMS, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ModelError(f"cannot read the vectors in {path} ({exc}); retrain or re-import the model") from exc
+    words, counts = _read_vocab(path / VOCAB)
+    if unit.ndim != 2 or unit.shape[0] != len(words) or norms.shape != (len(words),):
+        raise ModelError(
+            f"{path} is inconsistent: {VOCAB} has {len(words)} words, {VECTORS} has shape "
+            f"{unit.shape}, {NORMS} has shape {norms.shape}; retrain or re-import the model"
+        )
+    if meta.get("vector_size") not in (None, unit.shape[1]):
+        raise ModelError(f"{VECTORS} has {unit.shape[1]} dimensions but meta.json says {meta['vector_size']}")
+    return ModelFiles(words, unit, norms, np.asarray(counts, dtype=np.int64), meta)
+
+
+def _read_vocab(vocab_path: Path) -> tuple[list[str], list[int]]:
+    """The words and counts of ``vocab.txt``, in row order."""
+    words: list[str] = []
+    counts: list[int] = []
+    try:
+        with open(vocab_path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                word, _, count = line.rstrip("\n").partition("\t")
+                if not word or not count.isdigit():
+                    raise ModelError(f"{vocab_path} line {lineno} is malformed: expected 'word<TAB>count'")
+                words.append(word)
+                counts.append(int(count))
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{vocab_path} is not valid UTF-8 ({exc}); retrain or re-import the model") from exc
+    return words, counts
+
+
+__all__ = ["GENSIM_MODEL", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS", "VOCAB",
+           "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]
