@@ -141,3 +141,15 @@ def test_type_checking_block_names_every_export(package):
     for name, target in exports.items():
         module, _, attr = target.partition(":")
         assert seen.get(name) == f"{module}:{attr or name}", (name, seen.get(name), target)
+
+
+@pytest.mark.parametrize("package", ["models", "corpus_tools"])
+def test_every_export_is_the_object_of_the_module_it_names(package):
+    import importlib
+
+    pkg = importlib.import_module(package)
+    for name, target in pkg._EXPORTS.items():
+        module, _, attr = target.partition(":")
+        home = importlib.import_module(f"{package}.{module}")
+        assert getattr(pkg, name) is getattr(home, attr or name), name
+    assert sorted(pkg.__all__) == sorted(set(pkg._EXPORTS) | ({"tasks"} if package == "models" else set()))

@@ -8,7 +8,7 @@ Layout of a checkpoint (``unzip -l model.ckpt`` shows it)::
     optimizer/state<i>.npy    optimizer state vectors (momentum, moments ...)
 
 Files are written atomically (temporary file beside the target, then ``os.replace``,
-see :mod:`corpus_tools._atomic`): an interrupted save leaves the previous checkpoint
+see :mod:`corpus_tools.atomic`): an interrupted save leaves the previous checkpoint
 intact. Arrays are read with ``allow_pickle=False``.
 
 Model classes register themselves with :func:`register_model` so that
