@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ._common import configure_logging, echo_json, example, json_option, progress_bar, warn
+from .._common import configure_logging, echo_json, example, json_option, progress_bar, warn
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
@@ -150,7 +150,7 @@ def _query_models(vectors_list, words: list[str], n: int) -> list[dict]:
     """Run one most_similar query on each model; unknown words become an error entry."""
     import corpus_tools as ct
 
-    from ._vectors_cli import _per_model
+    from .vectors import _per_model
 
     return _per_model(vectors_list, lambda v: {"neighbors": v.most_similar(ct.query_terms(v, words), topn=n)})
 
@@ -313,7 +313,7 @@ def similar(words, models, topn, as_json):
 
     vectors_list = [ct.load_vectors(m) for m in _resolve_models(models)]
     if not words:
-        from ._vectors_cli import interactive_similar
+        from .vectors import interactive_similar
 
         interactive_similar(vectors_list, topn, as_json)
         return

@@ -10,7 +10,7 @@ import time
 
 import click
 
-from ._common import echo_json, example, json_option, progress_bar
+from .._common import echo_json, example, json_option, progress_bar
 
 TABLE_HELP = "Toy table: xor or copy-first."
 
@@ -203,3 +203,6 @@ def sweep_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
                    f"{info['final_error']:>8.4f}  {changes['median']:g} / {changes['max']}")
     if png:
         click.echo(f"Wrote {png}")
+
+
+COMMANDS = [ff]

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from ._common import echo_json, example, json_option, warn
+from .._common import echo_json, example, json_option, warn
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
 
@@ -23,7 +23,7 @@ def _load(model_dir: str | None):
     """Vectors of ``model_dir``, or of the default model (trained on first use)."""
     import corpus_tools as ct
 
-    from ._words import _resolve_models
+    from .words import _resolve_models
 
     return ct.load_vectors(_resolve_models((model_dir,) if model_dir else ())[0])
 
@@ -31,7 +31,7 @@ def _load(model_dir: str | None):
 def _load_many(models: tuple[str, ...]):
     import corpus_tools as ct
 
-    from ._words import _resolve_models
+    from .words import _resolve_models
 
     return [ct.load_vectors(m) for m in _resolve_models(models)]
 
@@ -82,7 +82,7 @@ def _finish(results: list[dict], as_json: bool, payload: dict) -> None:
 def _table(query: str, results: list[dict], n: int) -> str:
     """Side-by-side neighbour columns; a model that could not answer shows "unknown word"
     in its column and its full error (with suggestions) under the table."""
-    from ._words import _neighbors_table
+    from .words import _neighbors_table
 
     cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}")
             for r in results]

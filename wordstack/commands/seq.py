@@ -10,7 +10,7 @@ import math
 
 import click
 
-from ._common import echo_json, example, json_option, parse_int_range, progress_bar
+from .._common import echo_json, example, json_option, parse_int_range, progress_bar
 
 TASK_HELP = "add, copy, reverse or bigram-flip"
 
@@ -279,3 +279,6 @@ def inspect_cmd(checkpoint, inputs, out, as_json):
     click.echo(f"output {info['output']}  (target {info['target']}: "
                f"{'right' if info['output'] == info['target'] else 'wrong'})")
     click.echo(f"Wrote {path}")
+
+
+COMMANDS = [seq]
