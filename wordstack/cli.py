@@ -2,14 +2,15 @@
 
 Commands live in ``wordstack/commands/``, one module per area; each parses options,
 calls one library function and formats the result. Library errors become
-``Error: ...`` lines with exit status 1 (see :class:`wordstack._common.WordstackGroup`).
+``Error: ...`` lines with exit status 1 (see :class:`wordstack._errors.WordstackGroup`).
 """
 from __future__ import annotations
 
 import click
 
 from . import __version__
-from ._common import WordstackGroup, configure_logging
+from ._console import configure_logging
+from ._errors import WordstackGroup
 from .commands import ff, seq, vectors, words
 
 

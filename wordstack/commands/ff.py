@@ -10,7 +10,9 @@ import time
 
 import click
 
-from .._common import echo_json, example, json_option, progress_bar
+from .._console import progress_bar
+from .._options import example
+from .._output import echo_json, json_option
 
 TABLE_HELP = "Toy table: xor or copy-first."
 

@@ -10,7 +10,9 @@ import math
 
 import click
 
-from .._common import echo_json, example, json_option, parse_int_range, progress_bar
+from .._console import progress_bar
+from .._options import example, parse_int_range
+from .._output import echo_json, json_option
 
 TASK_HELP = "add, copy, reverse or bigram-flip"
 

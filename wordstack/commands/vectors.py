@@ -11,7 +11,9 @@ import sys
 
 import click
 
-from .._common import echo_json, example, json_option, warn
+from .._console import warn
+from .._options import example
+from .._output import echo_json, json_option
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
 

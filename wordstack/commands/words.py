@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from .._common import configure_logging, echo_json, example, json_option, progress_bar, warn
+from .._console import configure_logging, progress_bar, warn
+from .._options import example
+from .._output import echo_json, json_option
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
