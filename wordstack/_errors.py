@@ -17,15 +17,28 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, N
                                                  IsADirectoryError, PermissionError)
 
 
+#: The libraries' public base classes of their input errors, by package name.
+LIBRARY_ERRORS: tuple[tuple[str, str], ...] = (("corpus_tools", "CorpusToolsError"), ("models", "ModelsError"))
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
+    """USER_ERRORS plus the library error classes, taken only from packages already imported.
+
+    A library error can only have been raised by an imported library, so a package
+    not in ``sys.modules`` is skipped: translating an error never imports gensim,
+    NLTK or numpy (the packages export their error classes lazily and lightly).
+    """
     types = list(USER_ERRORS)
-    ct = sys.modules.get("corpus_tools._errors")
-    if ct is not None:
-        types.append(ct.CorpusToolsError)
-    for mod_name in ("models._errors",):
-        mod = sys.modules.get(mod_name)
-        if mod is not None and hasattr(mod, "ModelsError"):
-            types.append(mod.ModelsError)
+    for package, name in LIBRARY_ERRORS:
+        module = sys.modules.get(package)
+        if module is None:
+            continue
+        try:
+            error = getattr(module, name)
+        except (AttributeError, ImportError):
+            continue
+        if isinstance(error, type) and issubclass(error, BaseException):
+            types.append(error)
     return tuple(types)
 
 
