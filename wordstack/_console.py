@@ -43,3 +43,45 @@ def progress_bar(total: int | None, desc: str, unit: str = "it"):
     disable = None if force is None else force == "0"
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True,
                 leave=True)
+
+
+class IngestProgress:
+    """Maps corpus_tools.ingest's progress(stage, done, total) onto tqdm bars."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "punkt" and done == 0:
+            click.echo("Training the Punkt sentence model on a sample of the books...", err=True)
+        elif stage == "tokenize":
+            if self.bar is None and total > 0:
+                self.bar = progress_bar(total, "tokenizing", unit="book")
+            if self.bar is not None:
+                self.bar.n = done
+                self.bar.refresh()
+                if done >= total:
+                    self.close()
+        elif stage == "phrases" and done == 0:
+            click.echo("Detecting phrases...", err=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class EpochProgress:
+    """One tick per epoch, with words/s and loss."""
+
+    def __init__(self, epochs: int, desc: str = "training"):
+        self.bar = progress_bar(epochs, desc, unit="epoch")
+
+    def __call__(self, rep) -> None:
+        self.bar.set_postfix_str(f"{rep.words_per_second:,.0f} words/s, loss {rep.loss:,.0f}", refresh=False)
+        self.bar.update(1)
+        if rep.epoch >= rep.epochs:
+            self.bar.close()
+
+    def close(self):
+        self.bar.close()
