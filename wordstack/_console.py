@@ -45,18 +45,37 @@ def progress_bar(total: int | None, desc: str, unit: str = "it"):
                 leave=True)
 
 
-class IngestProgress:
-    """Maps corpus_tools.ingest's progress(stage, done, total) onto tqdm bars."""
+class Progress:
+    """Base of the callbacks that drive one :func:`progress_bar` from a library's progress reports.
+
+    :meth:`open` makes the bar (at once, or on the first report: the total may be
+    known only then); :meth:`close` ends it and is safe to call again, so commands
+    call it in ``finally``.
+    """
 
     def __init__(self):
         self.bar = None
+
+    def open(self, total: int | None, desc: str, unit: str):
+        if self.bar is None:
+            self.bar = progress_bar(total, desc, unit=unit)
+        return self.bar
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class IngestProgress(Progress):
+    """Maps corpus_tools.ingest's progress(stage, done, total) onto a bar of books tokenized."""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage == "punkt" and done == 0:
             click.echo("Training the Punkt sentence model on a sample of the books...", err=True)
         elif stage == "tokenize":
-            if self.bar is None and total > 0:
-                self.bar = progress_bar(total, "tokenizing", unit="book")
+            if total > 0:
+                self.open(total, "tokenizing", "book")
             if self.bar is not None:
                 self.bar.n = done
                 self.bar.refresh()
@@ -65,23 +84,16 @@ class IngestProgress:
         elif stage == "phrases" and done == 0:
             click.echo("Detecting phrases...", err=True)
 
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
-
-class EpochProgress:
-    """One tick per epoch, with words/s and loss."""
+class EpochProgress(Progress):
+    """corpus_tools.train's on_epoch: one tick per epoch, with words/s and loss."""
 
     def __init__(self, epochs: int, desc: str = "training"):
-        self.bar = progress_bar(epochs, desc, unit="epoch")
+        super().__init__()
+        self.open(epochs, desc, "epoch")
 
     def __call__(self, rep) -> None:
         self.bar.set_postfix_str(f"{rep.words_per_second:,.0f} words/s, loss {rep.loss:,.0f}", refresh=False)
         self.bar.update(1)
         if rep.epoch >= rep.epochs:
-            self.bar.close()
-
-    def close(self):
-        self.bar.close()
+            self.bar.close()  # at once, not only in the caller's finally; a second close is harmless
