@@ -6,15 +6,11 @@ Each command parses its options, calls one ``models`` function and formats the r
 """
 from __future__ import annotations
 
-import math
-
 import click
 
 from .._console import Progress
 from .._options import example, parse_int_range
 from .._output import echo_json, json_option
-
-TASK_HELP = "add, copy, reverse or bigram-flip"
 
 
 def _lengths(value: str | None, name: str = "--lengths"):
