@@ -23,7 +23,7 @@ def echo_json_line(obj: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- per-model results
-# The entries of wordstack._models.per_model: a model's label, then its answer
+# The entries of wordstack._word_models.per_model: a model's label, then its answer
 # ("neighbors", ...) or "error" / "unknown" / "suggestions" when a word is unknown.
 
 

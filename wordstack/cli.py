@@ -3,10 +3,10 @@
 Commands live in ``wordstack/commands/``, one module per area, each listing its
 commands in ``COMMANDS``; every command parses options, calls one library function
 and formats the result. What commands share lives once in the ``wordstack/_*.py``
-helpers: ``_models`` (which models to query), ``_output`` (stdout: ``--json``,
-neighbour tables), ``_console`` (stderr: warnings, logging, progress bars),
-``_options`` (``Example:`` help blocks, option parsers) and ``_errors`` (library
-errors become ``Error: ...`` lines with exit status 1, see
+helpers: ``_word_models`` (which word-vector models to query), ``_output`` (stdout:
+``--json``, neighbour tables), ``_console`` (stderr: warnings, logging, progress
+bars), ``_options`` (``Example:`` help blocks, option parsers) and ``_errors``
+(library errors become ``Error: ...`` lines with exit status 1, see
 :class:`wordstack._errors.WordstackGroup`).
 """
 from __future__ import annotations

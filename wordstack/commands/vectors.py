@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .._console import warn
-from .._models import load_many, load_one, model_dir_argument, models_option, per_model
+from .._word_models import load_many, load_one, model_dir_argument, models_option, per_model
 from .._options import example
 from .._output import answered, echo_json, finish, json_option, neighbors_json, neighbors_table, results_json
 

@@ -10,7 +10,7 @@ import sys
 import click
 
 from .._console import EpochProgress, IngestProgress, configure_logging, warn
-from .._models import ensure_default, load_many, models_option, most_similar
+from .._word_models import ensure_default, load_many, models_option, most_similar
 from .._options import example
 from .._output import echo_json, echo_json_line, echo_neighbors, finish, json_option, results_json
 
