@@ -2,11 +2,12 @@
 
 - a command module (``wordstack/commands/*.py``) imports no other command module;
 - the shared helpers (``wordstack/_*.py``) import no command module and not ``cli``;
-- ``corpus_tools`` and ``models`` are used through their public API only;
-- the package's modules import one another without cycles;
-- no module is longer than 600 lines.
+- ``corpus_tools`` and ``models`` are used through their public API only: no import
+  of a private module and no lookup of one by name (``sys.modules["models._x"]``).
 
 Every import counts, also those inside functions (the CLI imports its libraries lazily).
+The rules of every package (no import cycles, modules of a readable size, ...) are
+checked in ``tests/test_layout.py``.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import wordstack
 
 PACKAGE = Path(wordstack.__file__).parent
 LIBRARIES = ("corpus_tools", "models")
-MAX_LINES = 600
 
 
 def _module_name(path: Path) -> str:
@@ -81,28 +81,3 @@ def test_libraries_are_used_through_their_public_api(name):
     text = MODULES[name].read_text()
     lookups = re.findall(r"""["']((?:corpus_tools|models)\._\w*)""", text)
     assert not lookups, f"{name} names private library modules {lookups}"
-
-
-def test_no_import_cycles():
-    graph = {name: _internal(name) for name in MODULES}
-    state: dict[str, str] = {}
-
-    def visit(name, path):
-        state[name] = "open"
-        for target in sorted(graph[name]):
-            if state.get(target) == "open":
-                cycle = path[path.index(target):] + [target]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if target not in state:
-                visit(target, path + [target])
-        state[name] = "done"
-
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])
-
-
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_modules_stay_readable(name):
-    lines = len(MODULES[name].read_text().splitlines())
-    assert lines <= MAX_LINES, f"{name} has {lines} lines (at most {MAX_LINES}); split it by concern"
