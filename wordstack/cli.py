@@ -1,19 +1,22 @@
 """The ``wordstack`` command line: one click group, thin over corpus_tools and models.
 
-Commands live beside this file by area (``_words.py``, ...); each parses options,
-calls one library function and formats the result. Library errors become
-``Error: ...`` lines with exit status 1 (see :class:`wordstack._common.WordstackGroup`).
+Commands live in ``wordstack/commands/``, one module per area, each listing its
+commands in ``COMMANDS``; every command parses options, calls one library function
+and formats the result. What commands share lives once in the ``wordstack/_*.py``
+helpers: ``_word_models`` (which word-vector models to query), ``_output`` (stdout:
+``--json``, neighbour tables), ``_console`` (stderr: warnings, logging, progress
+bars), ``_options`` (``Example:`` help blocks, option parsers) and ``_errors``
+(library errors become ``Error: ...`` lines with exit status 1, see
+:class:`wordstack._errors.WordstackGroup`).
 """
 from __future__ import annotations
 
 import click
 
 from . import __version__
-from ._common import WordstackGroup, configure_logging
-from ._ff import ff as FF_GROUP
-from ._seq import seq as SEQ_GROUP
-from ._vectors_cli import COMMANDS as VECTOR_COMMANDS
-from ._words import COMMANDS as WORD_COMMANDS
+from ._console import configure_logging
+from ._errors import WordstackGroup
+from .commands import ff, seq, vectors, words
 
 
 @click.group(cls=WordstackGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,10 +39,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
         configure_logging(verbose)
 
 
-for _command in WORD_COMMANDS + VECTOR_COMMANDS:
-    cli.add_command(_command)
-cli.add_command(SEQ_GROUP)
-cli.add_command(FF_GROUP)
+for _area in (words, vectors, seq, ff):
+    for _command in _area.COMMANDS:
+        cli.add_command(_command)
 
 
 def main() -> None:

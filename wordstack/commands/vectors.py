@@ -1,150 +1,23 @@
-"""Word-vector commands beyond ``similar``: evaluate, analogy, odd-one-out, map, clusters,
-export, import; and the interactive mode of ``similar``.
+"""Word-vector commands beyond ``similar``: analogy, odd-one-out, evaluate, map, clusters,
+export, import.
 
 Each command parses its options, calls one corpus_tools function and formats the
 result. Every path here reads model folders with numpy alone (no pickle).
 """
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
-from ._common import echo_json, example, json_option, warn
+from .._console import warn
+from .._word_models import load_many, load_one, model_dir_argument, models_option, per_model
+from .._options import example
+from .._output import answered, echo_json, finish, json_option, neighbors_json, neighbors_table, results_json
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
 
 
-# ----------------------------------------------------------------------------- helpers
-
-
-def _load(model_dir: str | None):
-    """Vectors of ``model_dir``, or of the default model (trained on first use)."""
-    import corpus_tools as ct
-
-    from ._words import _resolve_models
-
-    return ct.load_vectors(_resolve_models((model_dir,) if model_dir else ())[0])
-
-
-def _load_many(models: tuple[str, ...]):
-    import corpus_tools as ct
-
-    from ._words import _resolve_models
-
-    return [ct.load_vectors(m) for m in _resolve_models(models)]
-
-
-def _model_entry(vecs) -> dict:
-    return {
-        "model": str(vecs.path),
-        "label": vecs.label,
-        "vector_size": vecs.vector_size,
-        "epochs": vecs.meta.get("params", {}).get("epochs"),
-    }
-
-
-def _per_model(vectors_list, query):
-    """Run ``query(vecs)`` on each model; an unknown word becomes an error entry with suggestions."""
-    import corpus_tools as ct
-
-    out = []
-    for vecs in vectors_list:
-        entry = _model_entry(vecs)
-        try:
-            entry.update(query(vecs))
-        except ct.UnknownWordError as exc:
-            entry["error"] = str(exc)
-            entry["unknown"] = exc.word
-            entry["suggestions"] = exc.suggestions
-        out.append(entry)
-    return out
-
-
-def _neighbors_json(neighbors) -> list[dict]:
-    return [{"word": nb.word, "score": round(nb.score, 6)} for nb in neighbors]
-
-
-def _finish(results: list[dict], as_json: bool, payload: dict) -> None:
-    """Print JSON (exit 1 when no model answered) or raise the error when no model answered."""
-    answered = any("error" not in r for r in results)
-    if as_json:
-        echo_json(payload)
-        if not answered:
-            raise SystemExit(1)
-        return
-    if not answered:
-        errors = [r["error"] for r in results]
-        raise click.ClickException(errors[0] if len(errors) == 1 else "; ".join(errors))
-
-
-def _table(query: str, results: list[dict], n: int) -> str:
-    """Side-by-side neighbour columns; a model that could not answer shows "unknown word"
-    in its column and its full error (with suggestions) under the table."""
-    from ._words import _neighbors_table
-
-    cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}")
-            for r in results]
-    text = _neighbors_table(query, cols, n)
-    errors = [f"  {r['error']}" for r in results if "error" in r]
-    return "\n".join([text, *errors])
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
-
-
-# ----------------------------------------------------------------------------- interactive similar
-
-
-def interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
-    """The ``similar`` loop of the C tool's ``distance``: one query per line until EXIT, empty line or EOF.
-
-    A line of several words queries their normalised sum; known phrases
-    ("expecto patronum") are joined first. Text output prints side-by-side
-    tables; ``--json`` prints one JSON object per line (JSON Lines).
-    """
-    import corpus_tools as ct
-
-    stdin = sys.stdin
-    tty = stdin.isatty()
-    if tty:
-        try:
-            import readline  # noqa: F401  - line editing and history for input()
-        except ImportError:  # pragma: no cover - not on every platform
-            pass
-    while True:
-        if tty:
-            try:
-                line = input("Enter word or sentence (EXIT to break): ")
-            except EOFError:
-                click.echo("", err=True)
-                break
-        else:
-            line = stdin.readline()
-            if not line:
-                break
-        text = line.strip()
-        if not text or text == "EXIT":
-            break
-
-        def query(vecs, text=text):
-            terms = ct.query_terms(vecs, text)
-            return {"terms": terms, "neighbors": vecs.most_similar(terms, topn=topn)}
-
-        results = _per_model(vectors_list, query)
-        if as_json:
-            for r in results:
-                if "neighbors" in r:
-                    r["neighbors"] = _neighbors_json(r["neighbors"])
-            click.echo(json.dumps({"query": text, "results": results}, ensure_ascii=False))
-            continue
-        if all("error" in r for r in results) and len(results) == 1:
-            click.echo(f"Error: {results[0]['error']}", err=True)
-            continue
-        click.echo(_table(text, results, topn))
-        click.echo("")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -154,8 +27,7 @@ def interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
 @click.argument("a")
 @click.argument("b")
 @click.argument("c")
-@click.option("--model", "-m", "models", multiple=True, type=click.Path(),
-              help="Model folder; repeat to compare models side by side (default: the Shakespeare model).")
+@models_option()
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True, help="Answers to list.")
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Search answers among the this many most frequent words only.")
@@ -164,25 +36,19 @@ def interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
          "wordstack analogy romeo juliet hamlet -n 5 -m models/small -m models/big --json")
 def analogy(a, b, c, models, topn, restrict_vocab, as_json):
     """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded."""
-    vectors_list = _load_many(models)
-    results = _per_model(vectors_list, lambda v: {"neighbors": v.analogy(a, b, c, topn,
-                                                                        restrict_vocab=restrict_vocab)})
-    query = f"{a} : {b} :: {c} : ?"
+    results = per_model(load_many(models),
+                        lambda v: {"neighbors": v.analogy(a, b, c, topn, restrict_vocab=restrict_vocab)})
     if as_json:
-        for r in results:
-            if "neighbors" in r:
-                r["neighbors"] = _neighbors_json(r["neighbors"])
-        _finish(results, True, {"query": {"a": a, "b": b, "c": c}, "results": results})
+        finish(results, True, {"query": {"a": a, "b": b, "c": c}, "results": results_json(results)})
         return
-    if any("error" not in r for r in results):
-        click.echo(_table(query, results, topn))
-    _finish(results, False, {})
+    if answered(results):
+        click.echo(neighbors_table(f"{a} : {b} :: {c} : ?", results, topn))
+    finish(results, False, {})
 
 
 @click.command("odd-one-out")
 @click.argument("words", nargs=-1, required=True)
-@click.option("--model", "-m", "models", multiple=True, type=click.Path(),
-              help="Model folder; repeat to compare models (default: the Shakespeare model).")
+@models_option("Model folder; repeat to compare models (default: the Shakespeare model).")
 @json_option
 @example("wordstack odd-one-out romeo juliet tybalt sword\n"
          "wordstack odd-one-out breakfast cereal dinner lunch --json")
@@ -194,13 +60,12 @@ def odd_one_out(words, models, as_json):
     """
     if len(words) < 3:
         raise click.UsageError(f"give at least 3 words, got {len(words)}")
-    vectors_list = _load_many(models)
 
     def query(vecs):
         odd, ranked = vecs.doesnt_match(list(words))
-        return {"odd": odd, "scores": _neighbors_json(ranked)}
+        return {"odd": odd, "scores": neighbors_json(ranked)}
 
-    results = _per_model(vectors_list, query)
+    results = per_model(load_many(models), query)
     if not as_json:
         for r in results:
             if "error" in r:
@@ -210,11 +75,11 @@ def odd_one_out(words, models, as_json):
             click.echo(f"{r['label']}: odd one out: {r['odd']}")
             for s in r["scores"]:
                 click.echo(f"  {s['word']:<24} {s['score']:.3f}")
-    _finish(results, as_json, {"words": list(words), "results": results})
+    finish(results, as_json, {"words": list(words), "results": results})
 
 
 @click.command()
-@click.argument("model_dir", required=False, type=click.Path())
+@model_dir_argument
 @click.option("--pairs", "pairs", multiple=True, type=click.Path(),
               help="Your own word-pairs file (word1<TAB>word2<TAB>score); repeatable.")
 @click.option("--analogies", "analogies", multiple=True, type=click.Path(),
@@ -242,7 +107,7 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
 
     if standard is None:
         standard = not (pairs or analogies)
-    vecs = _load(model_dir)
+    vecs = load_one(model_dir)
     ev = ct.evaluate(vecs, pairs=list(pairs), analogies=list(analogies), standard=standard,
                      restrict_vocab=restrict_vocab)
     for score in [*ev.pairs, *ev.analogies]:
@@ -271,7 +136,7 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
 
 
 @click.command("map")
-@click.argument("model_dir", required=False, type=click.Path())
+@model_dir_argument
 @click.option("--words", "-w", "words", multiple=True,
               help="Words to place (repeat, or separate with commas); phrases may use spaces.")
 @click.option("--top", type=click.IntRange(min=3), default=None,
@@ -300,7 +165,7 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     if words and top is not None:
         raise click.UsageError("give either --words or --top, not both")
     word_list = [w.strip() for item in words for w in item.split(",") if w.strip()] or None
-    vecs = _load(model_dir)
+    vecs = load_one(model_dir)
     wm = ct.map_words(vecs, word_list, top=top, skip=skip, method=method, seed=seed)
     for s in wm.skipped:
         warn(f"{s['word']!r} is not in the vocabulary; skipped"
@@ -314,7 +179,7 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
 
 
 @click.command()
-@click.argument("model_dir", required=False, type=click.Path())
+@model_dir_argument
 @click.option("-k", "k", type=int, default=20, show_default=True, help="Number of clusters.")
 @click.option("--top", type=click.IntRange(min=2), default=1000, show_default=True,
               help="Cluster the N most frequent words.")
@@ -335,7 +200,7 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
     """
     import corpus_tools as ct
 
-    vecs = _load(model_dir)
+    vecs = load_one(model_dir)
     result = ct.cluster_words(vecs, k, top=top, skip=skip, show=show, seed=seed)
     if out:
         ct.plot_clusters(vecs, result, out)
@@ -351,7 +216,7 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
 
 
 @click.command()
-@click.argument("model_dir", required=False, type=click.Path())
+@model_dir_argument
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="word2vec-bin", show_default=True)
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
@@ -366,7 +231,7 @@ def export(model_dir, fmt, out, precision, as_json):
     """
     import corpus_tools as ct
 
-    res = ct.export_vectors(_load(model_dir), out, format=fmt, precision=precision)
+    res = ct.export_vectors(load_one(model_dir), out, format=fmt, precision=precision)
     if as_json:
         echo_json({"out": str(res.path), "format": res.format, "vocab_size": res.vocab_size,
                    "vector_size": res.vector_size, "bytes": res.bytes})
@@ -407,4 +272,4 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
 
 
 COMMANDS = [analogy, odd_one_out, evaluate, map_, clusters, export, import_]
-__all__ = ["COMMANDS", "interactive_similar"]
+__all__ = ["COMMANDS"]

@@ -6,36 +6,25 @@ Each command parses its options, calls one ``models`` function and formats the r
 """
 from __future__ import annotations
 
-import math
-
 import click
 
-from ._common import echo_json, example, json_option, parse_int_range, progress_bar
-
-TASK_HELP = "add, copy, reverse or bigram-flip"
+from .._console import Progress
+from .._options import example, parse_int_range
+from .._output import echo_json, json_option
 
 
 def _lengths(value: str | None, name: str = "--lengths"):
     return None if value is None else parse_int_range(value, name)
 
 
-class _TrainProgress:
-    """tqdm bar over optimizer steps: loss, accuracy, sequences/s (ETA from tqdm)."""
-
-    def __init__(self):
-        self.bar = None
+class _TrainProgress(Progress):
+    """Bar over optimizer steps: loss, accuracy, sequences/s (ETA from tqdm)."""
 
     def __call__(self, p) -> None:
-        if self.bar is None:
-            self.bar = progress_bar(p.n_steps, "training", unit="step")
-            self.bar.n = 0
-        self.bar.set_postfix_str(f"loss {p.loss_per_symbol:.4g}, acc {p.per_symbol:.3f}, coarse {p.coarse:.3f}, "
-                                 f"len<={p.max_length}, {p.sequences_per_second:,.0f} seq/s", refresh=False)
-        self.bar.update(p.step - self.bar.n)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
+        bar = self.open(p.n_steps, "training", "step")
+        bar.set_postfix_str(f"loss {p.loss_per_symbol:.4g}, acc {p.per_symbol:.3f}, coarse {p.coarse:.3f}, "
+                            f"len<={p.max_length}, {p.sequences_per_second:,.0f} seq/s", refresh=False)
+        bar.update(p.step - bar.n)
 
 
 @click.group("seq")
@@ -279,3 +268,6 @@ def inspect_cmd(checkpoint, inputs, out, as_json):
     click.echo(f"output {info['output']}  (target {info['target']}: "
                f"{'right' if info['output'] == info['target'] else 'wrong'})")
     click.echo(f"Wrote {path}")
+
+
+COMMANDS = [seq]

@@ -10,7 +10,9 @@ import time
 
 import click
 
-from ._common import echo_json, example, json_option, progress_bar
+from .._console import Progress, progress_bar
+from .._options import example
+from .._output import echo_json, json_option
 
 TABLE_HELP = "Toy table: xor or copy-first."
 
@@ -67,11 +69,12 @@ def _mlp_params(activation, loss, dropout, optimizer, no_bias, seed) -> dict:
             "bias": not no_bias, "seed": seed}
 
 
-class _EpochBar:
-    """tqdm bar over epochs (stderr; off when stderr is not a terminal)."""
+class _EpochBar(Progress):
+    """Bar over epochs (stderr; off when stderr is not a terminal)."""
 
     def __init__(self, total: int):
-        self.bar = progress_bar(total, "training", unit="epoch")
+        super().__init__()
+        self.open(total, "training", "epoch")
 
     def __call__(self, p) -> None:
         self.bar.set_postfix_str(f"error {p.error:.4g}, {p.epochs_per_second:,.0f} epochs/s", refresh=False)
@@ -114,7 +117,7 @@ def train_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
         model = models.fit_table(table, _hidden(hidden), learning_rate=lr, n_epochs=epochs, callback=bar,
                                  **_mlp_params(activation, loss, dropout, optimizer, no_bias, seed))
     finally:
-        bar.bar.close()
+        bar.close()
     seconds = time.perf_counter() - started
     if out is not None:
         model.save(out)
@@ -203,3 +206,6 @@ def sweep_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
                    f"{info['final_error']:>8.4f}  {changes['median']:g} / {changes['max']}")
     if png:
         click.echo(f"Wrote {png}")
+
+
+COMMANDS = [ff]

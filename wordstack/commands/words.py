@@ -1,62 +1,23 @@
-"""Word-vector commands: ingest, train, similar, demo.
+"""Word-vector commands: ingest, train, similar (and its interactive mode), demo.
 
 Each command parses its options, calls one corpus_tools function and formats the
 result; the logic lives in the library.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 
 import click
 
-from ._common import configure_logging, echo_json, example, json_option, progress_bar, warn
+from .._console import EpochProgress, IngestProgress, configure_logging, warn
+from .._word_models import ensure_default, load_many, models_option, most_similar
+from .._options import example
+from .._output import echo_json, echo_json_line, echo_neighbors, finish, json_option, results_json
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-class _IngestProgress:
-    """Maps corpus_tools.ingest's progress(stage, done, total) onto tqdm bars."""
-
-    def __init__(self):
-        self.bar = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage == "punkt" and done == 0:
-            click.echo("Training the Punkt sentence model on a sample of the books...", err=True)
-        elif stage == "tokenize":
-            if self.bar is None and total > 0:
-                self.bar = progress_bar(total, "tokenizing", unit="book")
-            if self.bar is not None:
-                self.bar.n = done
-                self.bar.refresh()
-                if done >= total:
-                    self.close()
-        elif stage == "phrases" and done == 0:
-            click.echo("Detecting phrases...", err=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-class _EpochProgress:
-    """One tick per epoch, with words/s and loss."""
-
-    def __init__(self, epochs: int, desc: str = "training"):
-        self.bar = progress_bar(epochs, desc, unit="epoch")
-
-    def __call__(self, rep) -> None:
-        self.bar.set_postfix_str(f"{rep.words_per_second:,.0f} words/s, loss {rep.loss:,.0f}", refresh=False)
-        self.bar.update(1)
-        if rep.epoch >= rep.epochs:
-            self.bar.close()
-
-    def close(self):
-        self.bar.close()
 
 
 def _report_ingest(corpus, as_json: bool) -> None:
@@ -89,93 +50,42 @@ def _report_ingest(corpus, as_json: bool) -> None:
     )
 
 
-def _resolve_models(models: tuple[str, ...]) -> list[str]:
-    """The model folders to query: those given, or the default model (trained on first use)."""
-    if models:
-        return list(models)
-    import corpus_tools as ct
+def _interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
+    """The ``similar`` loop of the C tool's ``distance``: one query per line until EXIT, empty line or EOF.
 
-    default = ct.default_model_dir()
-    if (default / "meta.json").exists():
-        return [str(default)]
-    configure_logging()
-    click.echo(f"No default model yet: training one on the shipped Shakespeare corpus into {default} "
-               "(once; about a minute).", err=True)
-    return [str(_ensure_default("shakespeare-256d"))]
-
-
-def _ensure_default(name: str, retrain: bool = False) -> Path:
-    import corpus_tools as ct
-
-    ingest_bar = _IngestProgress()
-    epoch_bar: list[_EpochProgress] = []
-
-    def on_epoch(rep):
-        if not epoch_bar:
-            epoch_bar.append(_EpochProgress(rep.epochs, f"training {name}"))
-        epoch_bar[0](rep)
-
-    try:
-        return ct.ensure_default_model(
-            name=name, retrain=retrain, on_stage=lambda msg: click.echo(msg[0].upper() + msg[1:] + "...", err=True),
-            on_ingest_progress=ingest_bar, on_epoch=on_epoch,
-        )
-    finally:
-        ingest_bar.close()
-        if epoch_bar:
-            epoch_bar[0].close()
-
-
-def _neighbors_table(query: str, columns: list[tuple[str, list | str]], n: int) -> str:
-    """Side-by-side columns: (header, neighbours or an error message)."""
-    width = max(28, *(len(h) + 2 for h, _ in columns))
-    lines = [f"{query}", "  " + "".join(h.ljust(width) for h, _ in columns).rstrip()]
-    for rank in range(n):
-        cells = []
-        for _, col in columns:
-            if isinstance(col, str):
-                cells.append((col if rank == 0 else "").ljust(width))
-            elif rank < len(col):
-                nb = col[rank]
-                cells.append(f"{rank + 1:>2}. {nb.word:<{width - 12}} {nb.score:.3f}".ljust(width))
-            else:
-                cells.append("".ljust(width))
-        row = "  " + "".join(cells).rstrip()
-        if row.strip():
-            lines.append(row)
-    return "\n".join(lines)
-
-
-def _query_models(vectors_list, words: list[str], n: int) -> list[dict]:
-    """Run one most_similar query on each model; unknown words become an error entry."""
-    import corpus_tools as ct
-
-    from ._vectors_cli import _per_model
-
-    return _per_model(vectors_list, lambda v: {"neighbors": v.most_similar(ct.query_terms(v, words), topn=n)})
-
-
-def _print_results(query: str, results: list[dict], n: int, as_json: bool) -> bool:
-    """Print one query's results; True when at least one model answered."""
-    answered = any("neighbors" in r for r in results)
-    if as_json:
-        payload = []
-        for r in results:
-            r = dict(r)
-            if "neighbors" in r:
-                r["neighbors"] = [{"word": nb.word, "score": round(nb.score, 6)} for nb in r["neighbors"]]
-            payload.append(r)
-        echo_json({"query": query, "results": payload})
-        return answered
-    if len(results) == 1 and not answered:
-        return False
-    # a model that lacks a word says so in its column; the full message (with suggestions) follows the table
-    cols = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}") for r in results]
-    click.echo(_neighbors_table(query, cols, n))
-    for r in results:
-        if "error" in r:
-            click.echo(f"  {r['error']}")
-    return answered
+    A line of several words queries their normalised sum; known phrases
+    ("expecto patronum") are joined first. Text output prints side-by-side
+    tables; ``--json`` prints one JSON object per line (JSON Lines).
+    """
+    stdin = sys.stdin
+    tty = stdin.isatty()
+    if tty:
+        try:
+            import readline  # noqa: F401  - line editing and history for input()
+        except ImportError:  # pragma: no cover - not on every platform
+            pass
+    while True:
+        if tty:
+            try:
+                line = input("Enter word or sentence (EXIT to break): ")
+            except EOFError:
+                click.echo("", err=True)
+                break
+        else:
+            line = stdin.readline()
+            if not line:
+                break
+        text = line.strip()
+        if not text or text == "EXIT":
+            break
+        results = most_similar(vectors_list, text, topn, with_terms=True)
+        if as_json:
+            echo_json_line({"query": text, "results": results_json(results)})
+            continue
+        if not echo_neighbors(text, results, topn):
+            click.echo(f"Error: {results[0]['error']}", err=True)
+            continue
+        click.echo("")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -225,7 +135,7 @@ def ingest(books, out, jobs, scheduler, numbers, keep_case, split_apostrophes, s
         strip_gutenberg=not keep_gutenberg,
     )
     phrase_settings = ct.PhraseSettings(min_count=phrase_min_count, threshold=phrase_threshold) if phrases else None
-    bar = _IngestProgress()
+    bar = IngestProgress()
     try:
         corpus = ct.ingest(books, out, settings=settings, phrases=phrase_settings, jobs=jobs, scheduler=scheduler,
                            retrain_punkt=retrain_punkt, progress=bar)
@@ -267,7 +177,7 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
     params = ct.Word2VecParams(vector_size=vector_size, epochs=epochs, window=window, min_count=min_count,
                                sg=int(sg), negative=negative, hs=int(hs), sample=sample, alpha=alpha,
                                min_alpha=min_alpha, workers=workers, seed=seed)
-    bar = _EpochProgress(epochs)
+    bar = EpochProgress(epochs)
     try:
         result = ct.train(corpus, out, params, on_epoch=bar)
     finally:
@@ -289,8 +199,7 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
 
 @click.command()
 @click.argument("words", nargs=-1)
-@click.option("--model", "-m", "models", multiple=True, type=click.Path(),
-              help="Model folder; repeat to compare models side by side (default: the Shakespeare model).")
+@models_option()
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True, help="Neighbours to list.")
 @json_option
 @example("wordstack similar romeo\n"
@@ -309,21 +218,17 @@ def similar(words, models, topn, as_json):
     (like the word2vec tool's `distance`) until EXIT, an empty line or end of
     input; with --json each answer is one JSON line.
     """
-    import corpus_tools as ct
-
-    vectors_list = [ct.load_vectors(m) for m in _resolve_models(models)]
+    vectors_list = load_many(models)
     if not words:
-        from ._vectors_cli import interactive_similar
-
-        interactive_similar(vectors_list, topn, as_json)
+        _interactive_similar(vectors_list, topn, as_json)
         return
     query = " ".join(words)
-    results = _query_models(vectors_list, list(words), topn)
-    if not _print_results(query, results, topn, as_json):
-        errors = [r["error"] for r in results if "error" in r]
-        if as_json:
-            raise SystemExit(1)
-        raise click.ClickException(errors[0] if len(errors) == 1 else "; ".join(errors))
+    results = most_similar(vectors_list, list(words), topn)
+    if as_json:
+        finish(results, True, {"query": query, "results": results_json(results)})
+        return
+    echo_neighbors(query, results, topn)
+    finish(results, False, {})
 
 
 @click.command()
@@ -343,12 +248,12 @@ def demo(queries, topn, retrain):
     import corpus_tools as ct
 
     configure_logging()
-    dirs = [_ensure_default(name, retrain=retrain) for name in ct.DEFAULT_CONFIGS]
+    dirs = [ensure_default(name, retrain=retrain) for name in ct.DEFAULT_CONFIGS]
     vectors_list = [ct.load_vectors(d) for d in dirs]
     click.echo("")
     for q in queries or DEFAULT_DEMO_QUERIES:
-        results = _query_models(vectors_list, [q], topn)
-        _print_results(q, results, topn, as_json=False)
+        results = most_similar(vectors_list, [q], topn)
+        echo_neighbors(q, results, topn)
         click.echo("")
     click.echo(f"Models: {', '.join(str(d) for d in dirs)}\n"
                "Next: `wordstack similar WORD`, or ingest your own books with `wordstack ingest`.")

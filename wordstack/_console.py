@@ -1,0 +1,99 @@
+"""The stderr side of a command: warnings, the library log level, progress bars.
+
+Kept free of heavy imports: tqdm and logging are imported only when a command
+asks for a bar or for logging, so the query path does not pay for them.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+def warn(message: str) -> None:
+    click.echo(click.style("warning: ", fg="yellow") + message, err=True)
+
+
+def configure_logging(verbose: int | None = None) -> None:
+    """Set up logging for a command that runs library code which logs.
+
+    With no ``-v``, library warnings (skipped books...) are left to the commands,
+    which report them themselves; ``-v`` shows INFO, ``-vv`` DEBUG. Called lazily
+    (not for every command) so the query path does not pay for importing logging.
+    """
+    import logging
+
+    if verbose is None:
+        ctx = click.get_current_context(silent=True)
+        verbose = (ctx.find_root().obj or {}).get("verbose", 0) if ctx else 0
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose == 0:
+        logging.getLogger("corpus_tools").setLevel(logging.ERROR)
+        logging.getLogger("gensim").setLevel(logging.ERROR)
+
+
+def progress_bar(total: int | None, desc: str, unit: str = "it"):
+    """A tqdm bar on stderr (imported lazily), disabled when stderr is not a terminal
+    unless ``WORDSTACK_PROGRESS=1``."""
+    from tqdm.auto import tqdm
+
+    force = os.environ.get("WORDSTACK_PROGRESS")
+    disable = None if force is None else force == "0"
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True,
+                leave=True)
+
+
+class Progress:
+    """Base of the callbacks that drive one :func:`progress_bar` from a library's progress reports.
+
+    :meth:`open` makes the bar (at once, or on the first report: the total may be
+    known only then); :meth:`close` ends it and is safe to call again, so commands
+    call it in ``finally``.
+    """
+
+    def __init__(self):
+        self.bar = None
+
+    def open(self, total: int | None, desc: str, unit: str):
+        if self.bar is None:
+            self.bar = progress_bar(total, desc, unit=unit)
+        return self.bar
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class IngestProgress(Progress):
+    """Maps corpus_tools.ingest's progress(stage, done, total) onto a bar of books tokenized."""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "punkt" and done == 0:
+            click.echo("Training the Punkt sentence model on a sample of the books...", err=True)
+        elif stage == "tokenize":
+            if total > 0:
+                self.open(total, "tokenizing", "book")
+            if self.bar is not None:
+                self.bar.n = done
+                self.bar.refresh()
+                if done >= total:
+                    self.close()
+        elif stage == "phrases" and done == 0:
+            click.echo("Detecting phrases...", err=True)
+
+
+class EpochProgress(Progress):
+    """corpus_tools.train's on_epoch: one tick per epoch, with words/s and loss."""
+
+    def __init__(self, epochs: int, desc: str = "training"):
+        super().__init__()
+        self.open(epochs, desc, "epoch")
+
+    def __call__(self, rep) -> None:
+        self.bar.set_postfix_str(f"{rep.words_per_second:,.0f} words/s, loss {rep.loss:,.0f}", refresh=False)
+        self.bar.update(1)
+        if rep.epoch >= rep.epochs:
+            self.bar.close()  # at once, not only in the caller's finally; a second close is harmless
