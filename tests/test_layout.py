@@ -153,3 +153,16 @@ def test_every_export_is_the_object_of_the_module_it_names(package):
         home = importlib.import_module(f"{package}.{module}")
         assert getattr(pkg, name) is getattr(home, attr or name), name
     assert sorted(pkg.__all__) == sorted(set(pkg._EXPORTS) | ({"tasks"} if package == "models" else set()))
+
+
+def test_setup_cfg_lists_every_package():
+    """A subpackage missing from setup.cfg would be left out of a wheel (editable installs
+    and the tests would not notice)."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    listed = set(cfg["options"]["packages"].split())
+    found = {".".join(p.parent.relative_to(ROOT).parts) for package in PACKAGES
+             for p in (ROOT / package).rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
