@@ -26,7 +26,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from ..training._checkpoint import save_model
+from ..training._checkpoint import check_param_shapes, save_model
 from ..training._curriculum import CURRICULA, BlockEndRules, make_curriculum
 from ..core._errors import CheckpointError, UnknownNameError
 from ..core._hyper import GradientEstimator, check_int, check_number
@@ -487,7 +487,9 @@ class SequenceModel(GradientEstimator):
         if backend is not None:
             hyper["backend"] = backend
         model = cls(**hyper)
-        model._setup(task_from_spec(meta["task"]), initialize=False)
+        task = task_from_spec(meta["task"])
+        check_param_shapes(meta, model._param_shapes(task.n_inputs, task.n_outputs))    # before allocating
+        model._setup(task, initialize=False)
         params = {}
         for name, shape in model.params_.shapes.items():
             value = arrays.get(f"params/{name}")
