@@ -28,7 +28,8 @@ Memories
     al. 2015; ``forward``/``backward`` over whole sequences, ``start``/``step``/
     ``backward_step`` for controllers), :data:`MEMORIES`, :data:`MEMORY_BACKENDS`.
 Errors
-    :class:`ModelsError` and its subclasses.
+    :class:`ModelsError` and its subclasses; :class:`TrainingInterrupted` (a
+    ``KeyboardInterrupt``: training stopped by Ctrl-C or SIGTERM, checkpoint written).
 
 Examples
 --------
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # static tools and editors follow the names; nothing is impor
     from .core._dropout import apply_dropout, dropout_mask
     from .core._errors import (
         CheckpointError, KernelNotBuiltError, MemoryStateError, ModelsError, TrainingDivergedError,
-        UnknownNameError, VocabularyError)
+        TrainingInterrupted, UnknownNameError, VocabularyError)
     from .core._init import glorot_uniform, orthogonal, uniform
     from .core._optim import (
         Adam, Momentum, OPTIMIZERS, Optimizer, RMSProp, SGD, clip_grad_norm, global_norm, make_optimizer)
@@ -81,6 +82,7 @@ _EXPORTS = {
     "KernelNotBuiltError": "core._errors",
     "MemoryStateError": "core._errors",
     "TrainingDivergedError": "core._errors",
+    "TrainingInterrupted": "core._errors",
     "UnknownNameError": "core._errors",
     "VocabularyError": "core._errors",
     # memories

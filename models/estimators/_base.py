@@ -247,7 +247,8 @@ class SequenceModel(GradientEstimator):
         task : Task or str
             A :mod:`models.tasks` task (or its name, e.g. ``"add"``).
         checkpoint : path-like, optional
-            Save the model here every ``checkpoint_seconds``, at the end, and on Ctrl-C.
+            Save the model here every ``checkpoint_seconds``, at the end, and on Ctrl-C or
+            SIGTERM (then :class:`models.TrainingInterrupted` is raised).
         resume : bool
             Continue the training state this model already has (from an earlier ``fit``
             or :func:`models.load`) up to ``n_steps``, instead of starting afresh. The
@@ -264,6 +265,10 @@ class SequenceModel(GradientEstimator):
         ------
         TrainingDivergedError
             The loss or gradient became NaN/inf, or the loss grew far above its start.
+        TrainingInterrupted
+            SIGINT (Ctrl-C) or SIGTERM arrived (in the main thread); the run stopped after
+            its current steps and saved the checkpoint. ``fit(task, resume=True)``
+            continues it.
 
         Notes
         -----

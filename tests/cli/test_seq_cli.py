@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -148,3 +155,46 @@ def test_help_has_examples():
     for cmd in ("train", "eval", "run", "plot"):
         result = invoke("seq", cmd, "--help")
         assert result.exit_code == 0 and "Example:" in result.output and "wordstack seq" in result.output
+
+
+def test_sigterm_during_train_saves_a_checkpoint_that_resumes(tmp_path):
+    """A job scheduler's SIGTERM to a real `wordstack seq train` process: the checkpoint is
+    written, one line says so, exit status 143 (128 + SIGTERM); the same command resumes."""
+    path = tmp_path / "term.ckpt"
+    args = ["seq", "train", "reverse", "--hidden", "6", "--batch", "2", "--lengths", "2:4", "--vocab", "4",
+            "--steps", "10000000", "--checkpoint-every", "1000", "--out", str(path)]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "WORDSTACK_PROGRESS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(root)]))}
+    proc = subprocess.Popen([sys.executable, "-m", "wordstack", *args], stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=env)
+    chunks = []
+
+    def read():
+        for chunk in iter(lambda: proc.stderr.read1(4096), b""):
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while b"training" not in b"".join(chunks):              # the bar: the loop has started
+        assert proc.poll() is None and time.monotonic() < deadline, b"".join(chunks).decode(errors="replace")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    reader.join(timeout=10)
+    stderr = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 143, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last == f"Terminated (SIGTERM): the checkpoint in {path} holds the last step; run the same command to " \
+                   f"resume.", stderr
+    assert "Traceback" not in stderr
+    import models
+
+    step = models.load(path).train_state_.step
+    assert step > 0
+    args[args.index("--steps") + 1] = str(step + 8)
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["resumed_from"] == step and summary["steps"] == step + 8

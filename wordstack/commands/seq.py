@@ -6,6 +6,8 @@ Each command parses its options, calls one ``models`` function and formats the r
 """
 from __future__ import annotations
 
+import signal
+
 import click
 
 from .._console import Progress
@@ -97,8 +99,9 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
               as_json):
     """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
 
-    Ctrl-C saves a checkpoint; run the same command again to resume. Training stops
-    with an error if the loss becomes NaN or diverges.
+    Ctrl-C (exit status 130) or SIGTERM, what job schedulers send (exit status 143),
+    saves a checkpoint; run the same command again to resume. Training stops with an
+    error if the loss becomes NaN or diverges.
     """
     import models
 
@@ -112,11 +115,13 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
             memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
             stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after,
             final_learning_rate=final_lr, final_decay=final_decay, sharpen=sharpen)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:           # models.TrainingInterrupted says which signal
         bar.close()
-        click.echo(f"\nInterrupted: the checkpoint in {out} holds the last step; run the same command to resume.",
+        terminated = getattr(exc, "signum", None) == signal.SIGTERM
+        what = "Terminated (SIGTERM)" if terminated else "Interrupted"
+        click.echo(f"\n{what}: the checkpoint in {out} holds the last step; run the same command to resume.",
                    err=True)
-        raise click.exceptions.Exit(130) from None
+        raise click.exceptions.Exit(143 if terminated else 130) from None     # 128 + the signal's number
     finally:
         bar.close()
     summary = outcome.summary()
