@@ -5,7 +5,7 @@ Estimators
     :class:`RNN`, :class:`LSTM` (``fit(task)``, ``predict``, ``predict_proba``,
     ``score``, ``evaluate``, ``save``), :func:`make_model`, :func:`load` (any
     checkpoint), :data:`MODELS`, :class:`SequenceModel` (the base class),
-    :class:`Evaluation`, :class:`LengthResult`, :class:`Progress`.
+    :class:`Evaluation`, :class:`LengthResult`, :class:`Progress`, :class:`EvalProgress`.
 Tasks
     :mod:`models.tasks` (``BinaryAddition``, ``Copy``, ``Reverse``, ``BigramFlip``,
     ``make_task``).
@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # static tools and editors follow the names; nothing is impor
     from .core._optim import (
         Adam, Momentum, OPTIMIZERS, Optimizer, RMSProp, SGD, clip_grad_norm, global_norm, make_optimizer)
     from .core._params import ParamSet
-    from .estimators._base import Evaluation, LengthResult, SequenceModel, blas_threads
+    from .estimators._base import EvalProgress, Evaluation, LengthResult, SequenceModel, blas_threads
     from .estimators._memory_model import DEFAULT_POP_BIAS, MemoryRNN
     from .estimators._recurrent import LSTM, MODELS, RNN, make_model
     from .ff._mlp import FitProgress, MLP
@@ -103,6 +103,7 @@ _EXPORTS = {
     "DEFAULT_POP_BIAS": "estimators._memory_model",
     "SequenceModel": "estimators._base",
     "Evaluation": "estimators._base",
+    "EvalProgress": "estimators._base",
     "LengthResult": "estimators._base",
     "blas_threads": "estimators._base",
     "Progress": "training._loop",

@@ -198,3 +198,26 @@ def test_sigterm_during_train_saves_a_checkpoint_that_resumes(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["resumed_from"] == step and summary["steps"] == step + 8
+
+
+def test_run_and_eval_refuse_a_checkpoint_declaring_1e12_floats(rev_ckpt, tmp_path):
+    """A hostile checkpoint (a .npy header claiming 10^12 floats): one clean Error line, at once."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    bad = tmp_path / "lie.ckpt"
+    with zipfile.ZipFile(rev_ckpt) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, header.getvalue() + bytes(64) if name == "params/W_x.npy" else data)
+    start = time.monotonic()
+    for args in (["run", str(bad), "0123"], ["eval", str(bad)]):
+        result = invoke("seq", *args)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+        assert "lie.ckpt is refused: parameter 'W_x' has shape (1000000000000,) float64" in result.stderr
+    assert time.monotonic() - start < 5

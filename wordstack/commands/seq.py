@@ -29,6 +29,18 @@ class _TrainProgress(Progress):
         bar.update(p.step - bar.n)
 
 
+class _EvalProgress(Progress):
+    """Bar over the sequence-steps of an evaluation (a new bar for each evaluation of a
+    comparison); a memory model's late steps cost more, so the ETA starts low."""
+
+    def __call__(self, p) -> None:
+        if self.bar is not None and (p.total_steps != self.bar.total or p.steps < self.bar.n):
+            self.close()
+        bar = self.open(p.total_steps, "evaluating", "step")
+        bar.set_postfix_str(f"length {p.length:,}, {p.sequences:,}/{p.total_sequences:,} sequences", refresh=False)
+        bar.update(p.steps - bar.n)
+
+
 @click.group("seq")
 def seq() -> None:
     """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip,
@@ -164,18 +176,31 @@ wordstack seq eval *.ckpt --markdown
 """)
 def eval_cmd(checkpoints, lengths, n_sequences, seed, table, markdown, as_json):
     """Accuracy of trained checkpoints: by length for one, a side-by-side table
-    (model x task x train/test coarse and fine) for several."""
+    (model x task x train/test coarse and fine) for several.
+
+    A progress bar (on a terminal) counts the sequence-steps run. Sequences too long to
+    run in 1 GiB of memory are refused with an error that names the longest length that
+    fits (a few hundred thousand steps for the default models)."""
     import models
 
+    bar = _EvalProgress()
     if len(checkpoints) > 1 or table or markdown:
-        rows = models.compare_checkpoints(checkpoints, _lengths(lengths), n_sequences=n_sequences, seed=seed)
+        try:
+            rows = models.compare_checkpoints(checkpoints, _lengths(lengths), n_sequences=n_sequences, seed=seed,
+                                              callback=bar)
+        finally:
+            bar.close()
         if as_json:
             echo_json([r.to_dict() for r in rows])
             return
         _print_comparison(rows, markdown)
         return
     checkpoint = checkpoints[0]
-    model, ev = models.evaluate_checkpoint(checkpoint, _lengths(lengths), n_sequences=n_sequences, seed=seed)
+    try:
+        model, ev = models.evaluate_checkpoint(checkpoint, _lengths(lengths), n_sequences=n_sequences, seed=seed,
+                                               callback=bar)
+    finally:
+        bar.close()
     if as_json:
         echo_json({"checkpoint": checkpoint, "model": model.kind, **ev.to_dict()})
         return
