@@ -467,6 +467,12 @@ class SequenceModel(GradientEstimator):
         -------
         ndarray of shape (T, B, O)
             Softmax distributions, or per-bit sigmoid probabilities.
+
+        Raises
+        ------
+        ValueError
+            Inputs of the wrong shape, NaN, or sequences too long to run within
+            :attr:`INFERENCE_MEMORY_LIMIT` (the message names the longest that fits).
         """
         return self._forward(self._inputs_of(X))[0]
 

@@ -81,7 +81,12 @@ def _array_bytes(array: np.ndarray) -> bytes:
 
 
 def write_checkpoint(path: str | os.PathLike, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
-    """Write ``meta`` (JSON-able) and named arrays (``"params/W_xh"`` ...) atomically."""
+    """Write ``meta`` (JSON-able) and named arrays (``"params/W_xh"`` ...) atomically.
+
+    :func:`read_checkpoint` reads back only arrays that ``meta`` declares (see the module
+    docstring: ``param_shapes``, ``n_parameters`` with ``optimizer``, an MLP's ``fit``),
+    with those shapes; it refuses a file holding anything else.
+    """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"checkpoint path {path} is a directory; give a file name such as {path / 'model.ckpt'}")
