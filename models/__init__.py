@@ -5,7 +5,7 @@ Estimators
     :class:`RNN`, :class:`LSTM` (``fit(task)``, ``predict``, ``predict_proba``,
     ``score``, ``evaluate``, ``save``), :func:`make_model`, :func:`load` (any
     checkpoint), :data:`MODELS`, :class:`SequenceModel` (the base class),
-    :class:`Evaluation`, :class:`LengthResult`, :class:`Progress`.
+    :class:`Evaluation`, :class:`LengthResult`, :class:`Progress`, :class:`EvalProgress`.
 Tasks
     :mod:`models.tasks` (``BinaryAddition``, ``Copy``, ``Reverse``, ``BigramFlip``,
     ``make_task``).
@@ -28,7 +28,8 @@ Memories
     al. 2015; ``forward``/``backward`` over whole sequences, ``start``/``step``/
     ``backward_step`` for controllers), :data:`MEMORIES`, :data:`MEMORY_BACKENDS`.
 Errors
-    :class:`ModelsError` and its subclasses.
+    :class:`ModelsError` and its subclasses; :class:`TrainingInterrupted` (a
+    ``KeyboardInterrupt``: training stopped by Ctrl-C or SIGTERM, checkpoint written).
 
 Examples
 --------
@@ -48,12 +49,12 @@ if TYPE_CHECKING:  # static tools and editors follow the names; nothing is impor
     from .core._dropout import apply_dropout, dropout_mask
     from .core._errors import (
         CheckpointError, KernelNotBuiltError, MemoryStateError, ModelsError, TrainingDivergedError,
-        UnknownNameError, VocabularyError)
+        TrainingInterrupted, UnknownNameError, VocabularyError)
     from .core._init import glorot_uniform, orthogonal, uniform
     from .core._optim import (
         Adam, Momentum, OPTIMIZERS, Optimizer, RMSProp, SGD, clip_grad_norm, global_norm, make_optimizer)
     from .core._params import ParamSet
-    from .estimators._base import Evaluation, LengthResult, SequenceModel, blas_threads
+    from .estimators._base import EvalProgress, Evaluation, LengthResult, SequenceModel, blas_threads
     from .estimators._memory_model import DEFAULT_POP_BIAS, MemoryRNN
     from .estimators._recurrent import LSTM, MODELS, RNN, make_model
     from .ff._mlp import FitProgress, MLP
@@ -81,6 +82,7 @@ _EXPORTS = {
     "KernelNotBuiltError": "core._errors",
     "MemoryStateError": "core._errors",
     "TrainingDivergedError": "core._errors",
+    "TrainingInterrupted": "core._errors",
     "UnknownNameError": "core._errors",
     "VocabularyError": "core._errors",
     # memories
@@ -101,6 +103,7 @@ _EXPORTS = {
     "DEFAULT_POP_BIAS": "estimators._memory_model",
     "SequenceModel": "estimators._base",
     "Evaluation": "estimators._base",
+    "EvalProgress": "estimators._base",
     "LengthResult": "estimators._base",
     "blas_threads": "estimators._base",
     "Progress": "training._loop",

@@ -13,6 +13,7 @@ __all__ = [
     "KernelNotBuiltError",
     "MemoryStateError",
     "TrainingDivergedError",
+    "TrainingInterrupted",
     "UnknownNameError",
     "VocabularyError",
 ]
@@ -42,6 +43,24 @@ class TrainingDivergedError(ModelsError):
     def __init__(self, message: str, step: int):
         super().__init__(message)
         self.step = step
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT (Ctrl-C) or SIGTERM, after writing its checkpoint (when
+    ``fit`` was given one). Not an error: a ``KeyboardInterrupt``, so that code catching
+    Ctrl-C catches it too.
+
+    Attributes
+    ----------
+    signum : int
+        The signal received (``signal.SIGINT`` or ``signal.SIGTERM``).
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(f"training stopped by {signal.Signals(signum).name}")
+        self.signum = int(signum)
 
 
 class MemoryStateError(ModelsError, RuntimeError):

@@ -17,8 +17,10 @@ Learned attributes end in ``_``: ``task_``, ``params_`` (a :class:`models.ParamS
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from ..training._checkpoint import save_model
+from ..training._checkpoint import check_param_shapes, save_model
 from ..training._curriculum import CURRICULA, BlockEndRules, make_curriculum
 from ..core._errors import CheckpointError, UnknownNameError
 from ..core._hyper import GradientEstimator, check_int, check_number
@@ -35,11 +37,9 @@ from ..core._params import ParamSet
 from ..training._loop import Progress, TrainState, block_steps_for, run_training
 from ..tasks import Batch, Task, make_task, task_from_spec
 
-__all__ = ["SequenceModel", "Evaluation", "LengthResult", "blas_threads"]
+__all__ = ["SequenceModel", "Evaluation", "LengthResult", "EvalProgress", "blas_threads"]
 
 logger = logging.getLogger(__name__)
-
-_EVAL_ROW_BUDGET = 1 << 22          # scratch doubles per hidden unit and row, see _eval_rows
 
 
 @contextmanager
@@ -75,6 +75,24 @@ class LengthResult:
         return {"length": self.length, "n": m.n_sequences, "per_symbol": m.per_symbol,
                 "fine": m.fine, "coarse": m.coarse,
                 "loss_per_symbol": m.loss_sum / max(m.n_symbols, 1)}
+
+
+@dataclass
+class EvalProgress:
+    """What an :meth:`SequenceModel.evaluate` callback receives, every few hundred steps of
+    the sequences being run and once more when each chunk of them is done.
+
+    ``steps`` counts sequence-steps (a sequence of T steps is T of them), the unit of
+    work: a memory model's step t costs up to O(t W) more, so early estimates of the
+    time left are low.
+    """
+
+    length: int                     # the length being evaluated
+    steps: int                      # sequence-steps done, all lengths so far
+    total_steps: int
+    sequences: int                  # sequences done
+    total_sequences: int
+    seconds: float
 
 
 @dataclass
@@ -132,6 +150,13 @@ class SequenceModel(GradientEstimator):
     #: The curriculum moves, and a run's data stream is laid out, in blocks; smaller
     #: blocks react sooner, larger ones cost less per step.
     block_rows: ClassVar[int] = 1 << 17
+    #: The most memory one sequence may take to run (``predict``, ``evaluate``, ``seq
+    #: run``): 1 GiB. Inference keeps O(T) per sequence (see :meth:`_inference_bytes_per_step`,
+    #: a few KB a step for the default models), so this allows a few hundred thousand
+    #: steps; longer inputs are refused with an error that names the limit.
+    INFERENCE_MEMORY_LIMIT: ClassVar[int] = 1 << 30
+    #: Sequences are run together up to this much working memory.
+    _INFERENCE_CHUNK_BYTES: ClassVar[int] = 64 << 20
 
     def __init__(self, *, hidden_size: int = 16, bias: bool = True, init: str = "glorot",
                  init_scale: float = 1.0, dropout: float = 0.0, optimizer: str = "sgd",
@@ -247,7 +272,8 @@ class SequenceModel(GradientEstimator):
         task : Task or str
             A :mod:`models.tasks` task (or its name, e.g. ``"add"``).
         checkpoint : path-like, optional
-            Save the model here every ``checkpoint_seconds``, at the end, and on Ctrl-C.
+            Save the model here every ``checkpoint_seconds``, at the end, and on Ctrl-C or
+            SIGTERM (then :class:`models.TrainingInterrupted` is raised).
         resume : bool
             Continue the training state this model already has (from an earlier ``fit``
             or :func:`models.load`) up to ``n_steps``, instead of starting afresh. The
@@ -264,6 +290,10 @@ class SequenceModel(GradientEstimator):
         ------
         TrainingDivergedError
             The loss or gradient became NaN/inf, or the loss grew far above its start.
+        TrainingInterrupted
+            SIGINT (Ctrl-C) or SIGTERM arrived (in the main thread); the run stopped after
+            its current steps and saved the checkpoint. ``fit(task, resume=True)``
+            continues it.
 
         Notes
         -----
@@ -333,20 +363,62 @@ class SequenceModel(GradientEstimator):
 
     # ------------------------------------------------------------------ inference
 
-    def _eval_rows(self) -> int:
-        return max(1024, _EVAL_ROW_BUDGET // (12 * self.hidden_size))
+    def _new_inference_kernel(self, batch_size: int, max_length: int):
+        """The kernel for forward passes only (the plain models: the training kernel)."""
+        return self._new_kernel(batch_size, max_length)
+
+    def _inference_bytes_per_step(self) -> int:
+        """Bytes one sequence takes to run, per time step: the kernel's buffers and the
+        chunk's inputs, targets, mask and probabilities (an estimate, on the high side).
+        The plain models' kernels keep their training buffers, about 13 H doubles a step."""
+        H, I, O = self.hidden_size, self.task_.n_inputs, self.task_.n_outputs
+        return 8 * (13 * H + 3 * I + 4 * O + 3)
+
+    def _check_inference_steps(self, n_steps: int) -> None:
+        """ValueError, naming the limit, for sequences too long to run (see
+        :attr:`INFERENCE_MEMORY_LIMIT`)."""
+        per_step = self._inference_bytes_per_step()
+        limit = self.INFERENCE_MEMORY_LIMIT
+        if n_steps * per_step <= limit:
+            return
+        steps = limit // per_step
+        task = self.task_
+        lo, hi = 0, steps                        # the longest length whose sequences fit
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if task.sequence_length(mid) <= steps else (lo, mid - 1)
+        raise ValueError(f"a sequence of {n_steps:,} steps needs about {n_steps * per_step / 2**30:.1f} GiB to run "
+                         f"through this {self.kind} model ({per_step:,} bytes a step); the limit is "
+                         f"{limit / 2**30:g} GiB (SequenceModel.INFERENCE_MEMORY_LIMIT): at most {steps:,} steps, "
+                         f"a {task.length_name} of {lo:,} for {task.name}")
+
+    def _inference_chunk(self, n_steps: int) -> int:
+        """Sequences of ``n_steps`` steps to run at once (at least 1)."""
+        return max(1, self._INFERENCE_CHUNK_BYTES // (max(n_steps, 1) * self._inference_bytes_per_step()))
 
     def _kernel_for(self, batch_size: int, max_length: int):
+        """The cached inference kernel, replaced by one of this size when it is too small."""
         cap_b, cap_t = self._eval_capacity
         if self._eval_kernel is None or batch_size > cap_b or max_length > cap_t:
-            cap = (max(batch_size, cap_b), max(max_length, cap_t))
-            self._eval_kernel = self._new_kernel(*cap)
-            self._eval_capacity = cap
+            self._eval_kernel = None                     # free the old one first
+            self._eval_kernel = self._new_inference_kernel(batch_size, max_length)
+            self._eval_capacity = (batch_size, max_length)
         return self._eval_kernel
 
+    def _release_large_kernel(self) -> None:
+        """Keep the cached inference kernel only while it is of working size (not the
+        one a single very long sequence needed)."""
+        cap_b, cap_t = self._eval_capacity
+        if cap_b * cap_t * self._inference_bytes_per_step() > 2 * self._INFERENCE_CHUNK_BYTES:
+            self._eval_kernel = None
+            self._eval_capacity = (0, 0)
+
     def _forward(self, inputs: np.ndarray, targets: np.ndarray | None = None,
-                 mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-        """Probabilities (T, B, O) and the summed loss (times B / B_chunk) of a batch."""
+                 mask: np.ndarray | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, float]:
+        """Probabilities (T, B, O) and the summed loss (times B / B_chunk) of a batch, by the
+        inference kernel, a chunk of sequences at a time; ``progress(n)`` gets the
+        sequence-steps done as they are done."""
         self._check_fitted()
         inputs = np.asarray(inputs, dtype=np.float64)
         task = self.task_
@@ -358,7 +430,8 @@ class SequenceModel(GradientEstimator):
         O = task.n_outputs
         if T == 0 or B == 0:
             return np.zeros((T, B, O)), 0.0
-        chunk = max(1, min(B, self._eval_rows() // T))
+        self._check_inference_steps(T)
+        chunk = min(B, self._inference_chunk(T))
         probs = np.empty((T, B, O))
         loss = 0.0
         with blas_threads(self.n_threads):
@@ -374,8 +447,9 @@ class SequenceModel(GradientEstimator):
                     m = np.ascontiguousarray(mask[:, s:s + chunk], dtype=np.float64)[None]
                 p = np.zeros((1, T, b, O))
                 kernel.bind(x, y, m, p)
-                loss += kernel.forward(0) * b
+                loss += kernel.infer(0, progress) * b
                 probs[:, s:s + b] = p[0]
+        self._release_large_kernel()
         return probs, loss
 
     @staticmethod
@@ -393,6 +467,12 @@ class SequenceModel(GradientEstimator):
         -------
         ndarray of shape (T, B, O)
             Softmax distributions, or per-bit sigmoid probabilities.
+
+        Raises
+        ------
+        ValueError
+            Inputs of the wrong shape, NaN, or sequences too long to run within
+            :attr:`INFERENCE_MEMORY_LIMIT` (the message names the longest that fits).
         """
         return self._forward(self._inputs_of(X))[0]
 
@@ -416,7 +496,8 @@ class SequenceModel(GradientEstimator):
                                 loss / max(batch.batch_size, 1))
 
     def evaluate(self, lengths=None, *, task: Task | None = None, n_sequences: int = 1000,
-                 n_per_length: int | None = None, seed: int = 12345) -> Evaluation:
+                 n_per_length: int | None = None, seed: int = 12345,
+                 callback: Callable[[EvalProgress], None] | None = None) -> Evaluation:
         """Accuracy by length on fresh random sequences.
 
         Parameters
@@ -431,6 +512,22 @@ class SequenceModel(GradientEstimator):
             (``ceil(n_sequences / number of lengths)`` each) unless ``n_per_length`` is given.
         seed : int
             Seed of the test data: length L uses ``default_rng([seed, L])``.
+        callback : callable, optional
+            Called with an :class:`EvalProgress` every few hundred steps of the
+            sequences being run (and after each chunk of them).
+
+        Raises
+        ------
+        ValueError
+            The longest sequences would take more than :attr:`INFERENCE_MEMORY_LIMIT`
+            to run (the message names the longest length that fits).
+
+        Notes
+        -----
+        Memory: the sequences of a length are drawn and run a chunk at a time (as many as
+        fit in 64 MiB of working memory), so it does not grow with ``n_sequences``, and
+        a sequence of T steps takes O(T) (O(T W) for the memory models, whose inference
+        keeps no per-step strengths).
         """
         self._check_fitted()
         task = task or self.task_
@@ -442,10 +539,34 @@ class SequenceModel(GradientEstimator):
             n_per_length = -(-int(n_sequences) // len(valid))
         elif isinstance(n_per_length, bool) or not isinstance(n_per_length, (int, np.integer)) or n_per_length < 1:
             raise ValueError(f"n_per_length must be an integer >= 1, got {n_per_length!r}")
+        n = int(n_per_length)
+        longest = task.sequence_length(int(valid[-1]))
+        self._check_inference_steps(longest)
+        chunk = min(n, self._inference_chunk(longest))    # one kernel serves every length
+        done = EvalProgress(int(valid[0]), 0, sum(n * task.sequence_length(int(L)) for L in valid), 0,
+                            n * len(valid), 0.0)
+        start = time.monotonic()
+
+        def tick(steps: int) -> None:
+            done.steps += steps
+            done.seconds = time.monotonic() - start
+            if callback is not None:
+                callback(dataclasses.replace(done))
+
         results = []
+        self._kernel_for(chunk, longest)
         for length in valid:
-            batch = task.sample(np.random.default_rng([int(seed), int(length)]), int(n_per_length), int(length))
-            results.append(LengthResult(int(length), self.metrics(batch)))
+            done.length = int(length)
+            metrics, loss = Metrics(), 0.0
+            for batch in task.sample_chunks(np.random.default_rng([int(seed), int(length)]), n, int(length), chunk):
+                probs, chunk_loss = self._forward(batch.inputs, batch.targets, batch.mask, progress=tick)
+                metrics = metrics.merge(sequence_metrics(correct_positions(task.head, probs, batch.targets),
+                                                         batch.mask))
+                loss += chunk_loss
+                done.sequences += batch.batch_size
+                tick(0)
+            results.append(LengthResult(int(length), dataclasses.replace(metrics, loss_sum=loss / n)))
+        self._release_large_kernel()
         return Evaluation(task.name, results)
 
     # ------------------------------------------------------------------ persistence
@@ -487,7 +608,9 @@ class SequenceModel(GradientEstimator):
         if backend is not None:
             hyper["backend"] = backend
         model = cls(**hyper)
-        model._setup(task_from_spec(meta["task"]), initialize=False)
+        task = task_from_spec(meta["task"])
+        check_param_shapes(meta, model._param_shapes(task.n_inputs, task.n_outputs))    # before allocating
+        model._setup(task, initialize=False)
         params = {}
         for name, shape in model.params_.shapes.items():
             value = arrays.get(f"params/{name}")

@@ -9,7 +9,6 @@ README section "Memory models", and the docstring of :class:`MemoryRNN`.
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
 
 import numpy as np
 
@@ -142,6 +141,20 @@ class MemoryRNN(SequenceModel):
 
     Notes
     -----
+    Memory. Training keeps, per sequence, the strength of every memory cell after every
+    step (T x L doubles, L = T cells, 2T for the deque: O(T^2)), because the backward
+    pass, which runs from the last step to the first, needs the strengths before and
+    after each step, and they cannot be recomputed backwards (a pop clamps them at 0);
+    at the training lengths (up to 129 steps by default) that is a few hundred KB.
+    ``predict``, ``predict_proba``, ``score``, ``evaluate`` (and ``wordstack seq eval``
+    and ``run``) use an inference kernel that keeps no per-step history it does not read
+    again: two rolling rows of strengths, the pushed values (O(T W)) and the controller's
+    states for the output layer (O(T H)), so memory is O(T (W + H)) per sequence and time
+    O(T^2 W) at worst for T steps, with the probabilities of the training forward pass.
+    An input that would take more than ``INFERENCE_MEMORY_LIMIT`` (1 GiB, about 280,000
+    steps at the default sizes) is refused with an error naming the limit.
+    :meth:`memory_trace` keeps the whole (T, L) trace, so it is refused sooner.
+
     ``loss`` in the learning curve is the task loss; the auxiliary losses only add to
     the gradient. Full reproducibility: as :class:`models.LSTM` (same hyperparameters,
     task, backend and ``n_threads`` give bit-identical weights, across an interrupted
@@ -155,9 +168,6 @@ class MemoryRNN(SequenceModel):
     >>> model.fit(tasks.Reverse(vocab_size=16))                              # doctest: +SKIP
     >>> model.evaluate((65, 128)).overall.coarse                              # doctest: +SKIP
     """
-
-    #: Evaluation rows per chunk are capped further by the strengths (T x L per sequence).
-    _STRENGTH_BUDGET: ClassVar[int] = 1 << 22
 
     def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
                  embedding_size: int = 32, push_bias=None, pop_bias=None,
@@ -376,18 +386,27 @@ class MemoryRNN(SequenceModel):
         return module.MemoryRNNKernel(self.params_.values, self.params_.grads, batch_size=int(batch_size),
                                       max_length=int(max_length), **self._kernel_options())
 
-    def _eval_rows(self) -> int:
-        rows = super()._eval_rows()
-        if self.memory is None:
-            return rows
-        return max(256, min(rows, self._STRENGTH_BUDGET // max(1, self._eval_T)))
+    def _new_inference_kernel(self, batch_size, max_length):
+        """The kernel of ``predict``, ``evaluate``, ``run``: forward passes only, two rolling rows of
+        memory strengths per sequence (see the class notes)."""
+        module = memory_rnn_kernels(self.backend)
+        return module.MemoryRNNKernel(self.params_.values, self.params_.grads, batch_size=int(batch_size),
+                                      max_length=int(max_length), inference=True, **self._kernel_options())
 
-    _eval_T = 1
-
-    def _forward(self, inputs, targets=None, mask=None):
-        cells = memory_kind(self.memory).cells_per_step if self.memory is not None else 1
-        self._eval_T = int(np.shape(inputs)[0]) * cells
-        return super()._forward(inputs, targets, mask)
+    def _inference_bytes_per_step(self) -> int:
+        """Per sequence and step, at inference: the controller's pre-activations G (4H for the
+        LSTM, H for the RNN) and state h (H), the memory-facing layer M with the pushed values
+        (K = 2P + P W), two rows of strengths (2 cells a step), and the chunk's inputs,
+        targets, mask and probabilities. The numpy twin keeps a few more rows per step."""
+        H, W = self.hidden_size, int(self.memory_width)
+        P, R = self._layout
+        I, O = self.task_.n_inputs, self.task_.n_outputs
+        cells = memory_kind(self.memory).cells_per_step if self.memory is not None else 0
+        gates = 4 * H if self.controller == "lstm" else H
+        doubles = gates + H + (2 * P + P * W if self.memory else 0) + 2 * cells + 3 * I + 4 * O + 3
+        if self.backend == "numpy":
+            doubles += (self.embedding_size or I) + 2 * R + 2 * H + P * W
+        return 8 * doubles
 
     # ------------------------------------------------------------------ inspection
 
@@ -417,6 +436,14 @@ class MemoryRNN(SequenceModel):
         if not np.isfinite(inputs).all():
             raise ValueError("inputs contain NaN or infinite values")
         T = inputs.shape[0]
+        cells = memory_kind(self.memory).cells_per_step * T
+        need = 8 * T * cells * 3 + T * self._inference_bytes_per_step()       # strengths, their copy, push/pop
+        if need > self.INFERENCE_MEMORY_LIMIT:
+            steps = int((self.INFERENCE_MEMORY_LIMIT / (24 * memory_kind(self.memory).cells_per_step)) ** 0.5)
+            raise ValueError(f"memory_trace keeps the strength of every memory cell after every step ({T:,} x "
+                             f"{cells:,} for {T:,} steps, about {need / 2**30:.1f} GiB); the limit is "
+                             f"{self.INFERENCE_MEMORY_LIMIT / 2**30:g} GiB (INFERENCE_MEMORY_LIMIT): at most about "
+                             f"{steps:,} steps (predict and evaluate keep no trace)")
         kernel = self._new_kernel(1, T)
         x = np.ascontiguousarray(inputs)[None]
         y = np.zeros((1, T, 1), np.int64)

@@ -19,6 +19,16 @@ Buffers, time-major rows ``t * B + b``:
   place (value stride ``B * K``), and ``dM`` receives their gradients the same way.
 - ``S`` (B, T, Lmax): the strength of every cell after every step, per sequence.
 
+Inference kernels (``inference=True``: ``predict``, ``evaluate``, ``run``) keep no
+per-step history the forward pass does not read again: two rolling rows of strengths per
+sequence (a memory step reads the strengths after the previous step and writes the new
+ones), two of the LSTM cell state and of the reads, one step block of ``U`` and
+``tanh(c)``, and no gradient buffers. They still keep ``M`` (the pushed values, which any
+later read may reach: O(T W)), ``G`` and ``Hs`` (the output layer runs once over all
+steps), so memory is O(T (W + H)) per sequence instead of O(T^2), and the arithmetic of
+every step is that of the training forward pass (same calls, same operands): the
+probabilities are identical.
+
 Backward, t = T-1 .. 0: ``d r_t`` = (from the controller input of step t+1) + (auxiliary
 loss); the memory's backward step t; ``dM`` row t to pre-activations; ``dh += dM_t
 W_mem^T``; the controller step t (the parameter gradients of the memory-facing layer
@@ -60,6 +70,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
     cdef readonly object controller, memory
     cdef bint lstm, stop_gradient, has_E
     cdef bint has_memory
+    cdef bint hist                       # keep every step (training); 0: rolling rows (inference)
+    cdef int S_rows                      # strength rows per sequence: max_length, or 2
     cdef MemoryOps ops
     cdef int W, P, R, D, K, Din, Lmax, separator, n_symbols
     cdef double aux_hidden, aux_memory
@@ -122,7 +134,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
 
     def __init__(self, dict params, dict grads, *, str controller, memory, int width, str head,
                  int batch_size, int max_length, int separator=-1, bint stop_gradient=False,
-                 double aux_hidden=0.0, double aux_memory=0.0, int n_symbols=0, double sharpen=0.0):
+                 double aux_hidden=0.0, double aux_memory=0.0, int n_symbols=0, double sharpen=0.0,
+                 bint inference=False):
         if controller not in ("rnn", "lstm"):
             raise ValueError(f"controller must be 'rnn' or 'lstm', got {controller!r}")
         self.has_memory = memory is not None
@@ -146,7 +159,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.has_E = E is not None
         I = E.shape[0] if self.has_E else self.D
         super().__init__(params, grads, head=head, input_size=I, hidden_size=H, output_size=O,
-                         batch_size=batch_size, max_length=max_length)
+                         batch_size=batch_size, max_length=max_length, inference=inference)
         self.controller, self.memory = controller, memory
         self.separator, self.stop_gradient = separator, stop_gradient
         self.aux_hidden, self.aux_memory, self.n_symbols = aux_hidden, aux_memory, n_symbols
@@ -189,24 +202,34 @@ cdef class MemoryRNNKernel(SequenceKernel):
         rows = max_length * batch_size
         self.Lmax = (self.ops.cells_per_step if self.has_memory else 1) * max_length
         cdef int Lm = self.Lmax if self.has_memory else 1
-        self.U = self._scratch((rows, Din))
+        self.hist = not inference
+        cdef int steps = max_length if self.hist else 1            # step blocks of U and tanh(c)
+        cdef int rolls = max_length if self.hist else 2            # of the reads and (+1) the cell state
+        self.S_rows = rolls
+        self.U = self._scratch((steps * batch_size, Din))
         self.Hs = self._scratch(((max_length + 1) * batch_size, H))
-        self.Cs = self._scratch(((max_length + 1) * batch_size, H))
+        self.Cs = self._scratch(((rolls + 1 if self.hist else 2) * batch_size, H))
         self.G = self._scratch((rows, gates))
-        self.tanhC = self._scratch((rows, H))
+        self.tanhC = self._scratch((steps * batch_size, H))
         self._M_arr = np.zeros((rows, max(K, 1)))
         self._buffers_keep.append(self._M_arr)
         cdef double[:, ::1] mview = self._M_arr
         self.M = &mview[0, 0]
-        self.Rd = self._scratch((rows, max(R, 1)))
-        self._S_arr = np.zeros((batch_size, max_length, Lm))
+        self.Rd = self._scratch((rolls * batch_size, max(R, 1)))
+        self._S_arr = np.zeros((batch_size, rolls, Lm))
         self._buffers_keep.append(self._S_arr)
         cdef double[:, :, ::1] sview = self._S_arr
         self.S = &sview[0, 0, 0]
         self.wscr = self._scratch((2, Lm))
+        self.PE = self._scratch((I, gates))
+        self.dU = self.dG = self.dPE = self.WhT = self.WxrT = self.WmT = self.dM = self.dS = self.mscr = NULL
+        self.dh = self.dh_next = self.dc = self.dgate = self.dread = self.dRaux = self.Zaux = self.dZaux = NULL
+        self.aux_mask = self.aux_prev_mask = NULL
+        self.aux_ids = self.aux_prev_ids = NULL
+        if inference:
+            return
         self.dU = self._scratch((rows, Din))
         self.dG = self._scratch((rows, gates))
-        self.PE = self._scratch((I, gates))
         self.dPE = self._scratch((I, gates))
         self.WhT = self._scratch((gates, H))
         self.WxrT = self._scratch((gates, max(R, 1)))
@@ -229,24 +252,40 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.aux_ids = &iview[0, 0]
         self.aux_prev_ids = &iview[1, 0]
 
+    # ------------------------------------------------------------------ rows of the history
+    # Step t's row of a buffer kept for every step (training), or of the rolling rows an
+    # inference kernel keeps instead (two, or one where nothing is read back).
+
+    cdef inline size_t _roll(self, int t) noexcept nogil:
+        return <size_t>t if self.hist else <size_t>(t & 1)
+
+    cdef inline double* _strengths(self, int b, int t) noexcept nogil:
+        """The strengths of sequence b after step t (Lmax doubles)."""
+        return self.S + (<size_t>b * self.S_rows + self._roll(t)) * self.Lmax
+
+    cdef inline double* _reads(self, int t) noexcept nogil:
+        """The reads r_t of step t, (B, R)."""
+        return self.Rd + self._roll(t) * self.B * self.R
+
+    cdef inline double* _cell(self, int t) noexcept nogil:
+        """The LSTM cell state c_{t-1} entering step t, (B, H) (t = 0: zeros)."""
+        return self.Cs + self._roll(t) * self.B * self.hidden_size
+
     # ------------------------------------------------------------------ forward
 
     cdef void _memory_forward(self, int t) noexcept nogil:
-        """Memory step t for every sequence: strengths, reads into Rd row block t."""
+        """Memory step t for every sequence: strengths, reads into the reads of step t."""
         cdef int b, B = self.B, T = self.T, K = self.K, W = self.W, R = self.R, P = self.P
         cdef Py_ssize_t Lm = self.Lmax
         cdef double* Mt = self.M + <size_t>t * B * K
-        cdef double* Sb
         cdef double* s_prev
         cdef double* m
-        cdef double* read
+        cdef double* read = self._reads(t)
         for b in range(B):
             m = Mt + b * K
-            Sb = self.S + <size_t>b * self.max_length * Lm
-            s_prev = Sb + (t - 1) * Lm if t > 0 else Sb
-            read = self.Rd + (<size_t>t * B + b) * R
-            self.ops.forward_step(t, T, W, self.M + b * K + 2 * P, B * K, m, m + P, s_prev, Sb + t * Lm,
-                                  self.wscr, Lm, read)
+            s_prev = self._strengths(b, t - 1) if t > 0 else self._strengths(b, 0)
+            self.ops.forward_step(t, T, W, self.M + b * K + 2 * P, B * K, m, m + P, s_prev,
+                                  self._strengths(b, t), self.wscr, Lm, read + b * R)
 
     cdef void _memory_backward(self, int t) noexcept nogil:
         """Memory backward step t for every sequence, given d r_t in ``dread``."""
@@ -270,29 +309,41 @@ cdef class MemoryRNNKernel(SequenceKernel):
 
     cdef void _controller_forward(self, const double* X) noexcept nogil:
         """Controller, memory-facing layer and memory over the bound batch of inputs X."""
-        cdef int t, b, j, B = self.B, T = self.T, H = self.hidden_size, K = self.K, R = self.R
-        cdef int D = self.D, Din = self.Din, n = B * H, gates = (4 if self.lstm else 1) * H
-        cdef double* Ut
-        cdef double* Gt
-        cdef double* Mt
-        cdef double* h
+        self._controller_start(X)
+        self._controller_steps(0, self.T)
+
+    cdef void _controller_start(self, const double* X) noexcept nogil:
+        """Before step 0: h_{-1} = c_{-1} = 0, and the symbol part of every step's
+        pre-activations, G = X (E W_x[:D]) + b."""
+        cdef int B = self.B, T = self.T, H = self.hidden_size, n = B * H
+        cdef int D = self.D, gates = (4 if self.lstm else 1) * H
         memset(self.Hs, 0, n * sizeof(double))
         memset(self.Cs, 0, n * sizeof(double))
-        # the symbol part of every step's pre-activations: G = X (E W_x[:D]) + b
         if self.has_E:
             gemm(0, 0, self.input_size, gates, D, 1.0, self.E, D, self.Wx, gates, 0.0, self.PE, gates)
             gemm(0, 0, T * B, gates, self.input_size, 1.0, X, self.input_size, self.PE, gates, 0.0, self.G, gates)
         else:
             gemm(0, 0, T * B, gates, D, 1.0, X, D, self.Wx, gates, 0.0, self.G, gates)
         add_row_vector(T * B, gates, self.G, self.bc)
-        for t in range(T):
-            Ut = self.U + <size_t>t * B * Din
+
+    cdef void _controller_steps(self, int t0, int t1) noexcept nogil:
+        """Steps t0 .. t1-1 of the controller, memory-facing layer and memory (steps < t0 done)."""
+        cdef int t, b, B = self.B, H = self.hidden_size, K = self.K, R = self.R
+        cdef int D = self.D, Din = self.Din, n = B * H, gates = (4 if self.lstm else 1) * H
+        cdef double* Ut
+        cdef double* Gt
+        cdef double* Mt
+        cdef double* h
+        cdef double* r_prev
+        for t in range(t0, t1):
+            Ut = self.U + (<size_t>t * B * Din if self.hist else 0)
             Gt = self.G + <size_t>t * B * gates
             h = self.Hs + <size_t>(t + 1) * n
             if R > 0:
+                r_prev = self._reads(t - 1) if t > 0 else NULL
                 for b in range(B):
                     if t > 0:
-                        memcpy(Ut + b * Din + D, self.Rd + (<size_t>(t - 1) * B + b) * R, R * sizeof(double))
+                        memcpy(Ut + b * Din + D, r_prev + b * R, R * sizeof(double))
                     else:
                         memset(Ut + b * Din + D, 0, R * sizeof(double))
                 if t > 0:                                    # + r_{t-1} W_x[D:]
@@ -300,8 +351,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
             if t > 0:                                        # + h_{t-1} W_h
                 _step_gemm(B, gates, H, self.Hs + <size_t>t * n, H, self.Wh, gates, 1.0, Gt, gates)
             if self.lstm:
-                lstm_cell_forward_c(B, H, Gt, self.Cs + <size_t>t * n, self.Cs + <size_t>(t + 1) * n,
-                                    self.tanhC + <size_t>t * n, h)
+                lstm_cell_forward_c(B, H, Gt, self._cell(t), self._cell(t + 1),
+                                    self.tanhC + (<size_t>t * n if self.hist else 0), h)
             else:
                 memcpy(h, Gt, n * sizeof(double))
                 ws_tanh_inplace(h, n)
@@ -314,6 +365,31 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 ws_sigmoid_inplace(Mt + b * K, 2 * self.P)
                 ws_tanh_inplace(Mt + b * K + 2 * self.P, K - 2 * self.P)
             self._memory_forward(t)
+
+    def infer(self, int k, callback=None, int report_steps=256):
+        """Probabilities of bound batch ``k`` into ``probs[k]``, as :meth:`forward` (the same
+        numbers), ``report_steps`` steps per call without the GIL: ``callback(n)``, if
+        given, after each, with ``n`` the sequence-steps just done (steps x B); between
+        calls Python handles signals, so Ctrl-C stops a long sequence. Returns the loss."""
+        self._check_index(k)
+        if report_steps < 1:
+            raise ValueError(f"report_steps must be >= 1, got {report_steps}")
+        cdef const double* X
+        cdef int t0 = 0, t1
+        cdef double loss
+        with nogil:
+            X = self._inputs(k, False)
+            self._controller_start(X)
+        while t0 < self.T:
+            t1 = min(self.T, t0 + report_steps)
+            with nogil:
+                self._controller_steps(t0, t1)
+            if callback is not None:
+                callback((t1 - t0) * self.B)
+            t0 = t1
+        with nogil:
+            loss = self._head_forward(k, self.Hs + <size_t>self.B * self.hidden_size, False)
+        return loss
 
     # ------------------------------------------------------------------ auxiliary losses
 
@@ -479,6 +555,9 @@ cdef class MemoryRNNKernel(SequenceKernel):
     def memory_trace(self):
         """After ``forward``: push and pop strengths (T, B, P) and the strength of every
         memory cell after every step (B, T, L) of the last batch run."""
+        if self.inference:
+            raise ValueError("an inference kernel keeps two rows of strengths, not the trace: memory_trace needs "
+                             "a kernel built with inference=False")
         if not self.has_memory or self.n_bound == 0:
             raise ValueError("no memory trace: run forward(k) on a model with a memory first")
         T, B, P, K = self.T, self.B, self.P, self.K

@@ -28,6 +28,11 @@ Training-only options (they change the gradient, not the forward pass):
   is a source symbol. ``loss_and_grad`` returns the task loss; the gradients include
   the auxiliary terms.
 
+Inference (``inference=True``: forward passes only, for ``predict``, ``evaluate``, ``run``)
+keeps two rows of memory strengths, swapped every step (the memory's ``forward_rows``),
+instead of the strengths after every step (B, T, L): O(T W) per sequence, not O(T^2); the
+numbers are those of the training forward pass.
+
 Backward, per step t = T-1 .. 0 (the order the memory kernels require): the gradient
 of the read ``r_t`` is complete once step t+1 of the controller has been processed;
 then the memory's ``backward_step`` t finalises the gradients of ``d_t``, ``u_t`` and
@@ -89,11 +94,16 @@ class MemoryRNNKernel(SequenceKernelBase):
         Weights of the auxiliary losses (0: off; their parameters must then be absent).
     n_symbols : int
         Input features that are symbols (the auxiliary losses' classes).
+    inference : bool
+        Forward passes only (``forward``, ``infer``), with two rows of strengths.
     """
+
+    #: Steps between the progress reports of :meth:`infer`.
+    report_steps = 256
 
     def __init__(self, params, grads, *, controller, memory, width, head, batch_size, max_length,
                  separator=-1, stop_gradient=False, aux_hidden=0.0, aux_memory=0.0, n_symbols=0,
-                 sharpen=0.0):
+                 sharpen=0.0, inference=False):
         super().__init__(params, grads, head=head, batch_size=batch_size, max_length=max_length)
         self.controller = controller
         self.memory = memory
@@ -107,6 +117,7 @@ class MemoryRNNKernel(SequenceKernelBase):
         self.aux_memory = float(aux_memory)
         self.n_symbols = int(n_symbols)
         self.sharpen = float(sharpen)
+        self.inference = bool(inference)
         self._trace = None
         #: The weighted auxiliary losses of the last ``loss_and_grad`` (0 when off).
         self.aux_loss = 0.0
@@ -114,9 +125,13 @@ class MemoryRNNKernel(SequenceKernelBase):
     # ---------------------------------------------------------------- memory calls
 
     def _memory_buffers(self, B, T):
-        """One list entry per end (P of them); L = cells_per_step * T memory cells."""
+        """One list entry per end (P of them); L = cells_per_step * T memory cells. An
+        inference kernel keeps two rows of strengths (B, L) and one of weights."""
         W, P = self.width, self.n_push
         L = self._kind.cells_per_step * T
+        if self.inference:
+            return {"values": [np.zeros((B, T, W)) for _ in range(P)], "strengths": np.zeros((2, B, L)),
+                    "weights": [np.zeros((B, L)) for _ in range(P)]}
         return {"values": [np.zeros((B, T, W)) for _ in range(P)],
                 "push": [np.zeros((B, T)) for _ in range(P)], "pop": [np.zeros((B, T)) for _ in range(P)],
                 "strengths": np.zeros((B, T, L)), "weights": [np.zeros((B, T, L)) for _ in range(P)],
@@ -125,6 +140,13 @@ class MemoryRNNKernel(SequenceKernelBase):
     def _memory_step(self, t, mb, push, pop, values):
         """Memory step t: push, pop (B, P), values (B, P*W) -> read (B, R)."""
         W, P = self.width, self.n_push
+        if self.inference:                            # rows: strengths after step t-1 -> after step t
+            for j in range(P):
+                mb["values"][j][:, t] = values[:, j * W:(j + 1) * W]
+            rows = mb["strengths"]
+            reads = self._memory_kernels.forward_rows(t, *mb["values"], *push.T, *pop.T, rows[(t - 1) % 2],
+                                                      rows[t % 2], *mb["weights"])
+            return np.concatenate(reads, axis=1)                                # (B, R)
         for j in range(P):
             mb["push"][j][:, t] = push[:, j]
             mb["pop"][j][:, t] = pop[:, j]
@@ -148,7 +170,7 @@ class MemoryRNNKernel(SequenceKernelBase):
 
     # ---------------------------------------------------------------- forward
 
-    def _forward(self, k, dropout):
+    def _forward(self, k, dropout, callback=None):
         p = self.params
         X0 = self.inputs[k]                                              # (T, B, I)
         T, B = X0.shape[0], X0.shape[1]
@@ -166,6 +188,7 @@ class MemoryRNNKernel(SequenceKernelBase):
         M = np.zeros((T, B, 2 * P + P * W))                              # push, pop, values (activated)
         reads = np.zeros((T, B, R))
         mb = self._memory_buffers(B, T) if self.memory else None
+        reported = 0
         for t in range(T):
             if t > 0 and R:
                 U[t, :, D:] = reads[t - 1]                              # r_{t-1}
@@ -179,6 +202,9 @@ class MemoryRNNKernel(SequenceKernelBase):
                 M[t, :, :2 * P] = sigmoid(m[:, :2 * P])                    # push, pop strengths
                 M[t, :, 2 * P:] = np.tanh(m[:, 2 * P:])                    # values
                 reads[t] = self._memory_step(t, mb, M[t, :, :P], M[t, :, P:2 * P], M[t, :, 2 * P:])
+            if callback is not None and ((t + 1) % self.report_steps == 0 or t + 1 == T):
+                callback((t + 1 - reported) * B)                            # sequence-steps since the last
+                reported = t + 1
         H_out = Hs[1:]
         if dropout and self.h_keep is not None:
             H_out = H_out * self.h_keep[:T * B].reshape(H_out.shape)
@@ -188,9 +214,23 @@ class MemoryRNNKernel(SequenceKernelBase):
 
     def forward(self, k):
         """Probabilities of batch ``k`` into ``probs[k]`` (no dropout); returns the loss."""
-        f = self._forward(k, False)
+        return self.infer(k)
+
+    def infer(self, k, callback=None):
+        """As :meth:`forward`, with ``callback(n)`` (if given) every ``report_steps`` steps, ``n``
+        the sequence-steps just done."""
+        f = self._forward(k, False, callback)
         loss, _ = self._head(k, self._output_forward(f["H_out"], f["T"], f["B"]), f["T"], f["B"], False)
         return loss
+
+    def _check_trainable(self):
+        if self.inference:
+            raise ValueError("this kernel was built with inference=True (no dropout or gradient buffers): it "
+                             "runs forward and infer only")
+
+    def set_dropout(self, x_keep, h_keep):
+        self._check_trainable()
+        super().set_dropout(x_keep, h_keep)
 
     # ---------------------------------------------------------------- auxiliary losses
 
@@ -208,6 +248,7 @@ class MemoryRNNKernel(SequenceKernelBase):
 
     def loss_and_grad(self, k, dropout=False):
         """Loss of batch ``k`` (the task loss); every parameter gradient is overwritten."""
+        self._check_trainable()
         f = self._forward(k, dropout)
         T, B, D, H = f["T"], f["B"], f["D"], f["H"]
         R, P, W = self.read_size, self.n_push, self.width
@@ -289,6 +330,9 @@ class MemoryRNNKernel(SequenceKernelBase):
     def memory_trace(self):
         """After ``forward``: push and pop strengths (T, B, P) and the strength of every
         memory cell after every step (B, T, L) of the last batch run."""
+        if self.inference:
+            raise ValueError("an inference kernel keeps two rows of strengths, not the trace: memory_trace needs "
+                             "a kernel built with inference=False")
         tr = self._trace
         if tr is None or tr["mb"] is None:
             raise ValueError("no memory trace: run forward(k) on a model with a memory first")

@@ -48,7 +48,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..training._checkpoint import register_model, save_model
+from ..training._checkpoint import check_param_shapes, register_model, save_model
 from ..core._dropout import dropout_mask
 from ..core._errors import CheckpointError, TrainingDivergedError, UnknownNameError
 from ..core._hyper import GradientEstimator, check_int as _check_int
@@ -402,6 +402,7 @@ class MLP(GradientEstimator):
         if backend is not None:
             hyper["backend"] = backend
         model = cls(**hyper)
+        check_param_shapes(meta, param_shapes(parse_layers(model.layers), bool(model.bias)))   # before allocating
         model._setup(initialize=False)
         values = {}
         for name, shape in model.params_.shapes.items():

@@ -17,7 +17,7 @@ __all__ = ["MemoryKernels"]
 
 
 class MemoryKernels(NamedTuple):
-    """The four kernel functions of one memory kind, from one backend.
+    """The kernel functions of one memory kind, from one backend.
 
     Argument orders (``_memory_ref.py`` documents each)::
 
@@ -25,12 +25,19 @@ class MemoryKernels(NamedTuple):
         backward(n, *values, *pops, strengths, *d_reads, *d_values, *d_pushes, *d_pops)
         forward_step(t, <as forward>)
         backward_step(t, <as backward>, d_strength)
+        forward_rows(t, *values, *pushes_t, *pops_t, s_prev, s, *w) -> reads
+
+    ``forward_rows`` (numpy backend; None for the compiled one, whose controller calls
+    the C step functions of ``_memory.pxd`` on rows directly) is step t on rows of
+    strengths: what a forward pass without gradients uses, keeping two rows instead of
+    the (T, L) strengths of every step.
     """
 
     forward: Callable
     backward: Callable
     forward_step: Callable
     backward_step: Callable
+    forward_rows: Callable | None = None
 
 
 # ----------------------------------------------------------------------------- validation

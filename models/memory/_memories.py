@@ -13,9 +13,23 @@ for the deque: both ends)::
 The gradients are exact through every path: a read at step t reaches the value pushed
 at any earlier step, and the strengths at step t depend on every earlier push and pop
 through running sums. Where ``max``/``min`` tie, the derivative follows the left
-argument (the paper's footnote 1). Values are kept once, O(T W); the strengths of every
-step are kept (the ``strengths_`` attribute, for plots) and every intermediate the
-backward pass needs is recomputed from them in O(t) per step.
+argument (the paper's footnote 1).
+
+What a pass keeps. Values are kept once, O(T W). A pass that may be backpropagated
+(these classes; a controller in training) keeps the strength of every cell after every
+step, (T, L) per sequence with L = T cells (2T for the deque): O(T^2), 8 T^2 bytes
+(8 MB at T = 1,000, 800 MB at T = 10,000). It must: the backward pass runs from the last
+step to the first, and step t's backward needs the strengths before and after step t
+(every other intermediate is recomputed from them in O(t)); they cannot be recomputed
+backwards, since a pop clamps strengths at zero, and recomputing them forwards for every
+step would cost O(T^3) time. Training sequences are short (at most a few hundred steps),
+so this is a few MB. A forward pass alone needs only the strengths after the previous
+step: the step functions (``forward_rows`` of the numpy reference, the C functions of
+``_memory.pxd``) read one row of strengths and write the next, so inference
+(:meth:`models.MemoryRNN.predict`, ``evaluate``) keeps two rows, O(L) per sequence,
+besides the values: O(T W) in all, with time O(t W) per step at worst (pops and reads
+walk the cells until their strength is used up). ``strengths_`` (for plots) is the full
+(T, L) array of the last pass.
 
 Batches: give ``values`` of shape (B, T, W) and strengths of shape (B, T) to run B
 sequences of one length at once; the results get the leading B axis too.
@@ -88,10 +102,12 @@ class NeuralStack(_OneEnded):
     @staticmethod
     def _load_kernels(backend: str) -> MemoryKernels:
         if backend == "numpy":
-            from ._memory_ref import stack_forward, stack_backward, stack_forward_step, stack_backward_step
-        else:
-            with compiled_kernels("models.memory._memory"):
-                from ._memory import stack_forward, stack_backward, stack_forward_step, stack_backward_step
+            from ._memory_ref import (stack_forward, stack_backward, stack_forward_step, stack_backward_step,
+                                      stack_forward_rows)
+            return MemoryKernels(stack_forward, stack_backward, stack_forward_step, stack_backward_step,
+                                 stack_forward_rows)
+        with compiled_kernels("models.memory._memory"):
+            from ._memory import stack_forward, stack_backward, stack_forward_step, stack_backward_step
         return MemoryKernels(stack_forward, stack_backward, stack_forward_step, stack_backward_step)
 
 
@@ -116,10 +132,12 @@ class NeuralQueue(_OneEnded):
     @staticmethod
     def _load_kernels(backend: str) -> MemoryKernels:
         if backend == "numpy":
-            from ._memory_ref import queue_forward, queue_backward, queue_forward_step, queue_backward_step
-        else:
-            with compiled_kernels("models.memory._memory"):
-                from ._memory import queue_forward, queue_backward, queue_forward_step, queue_backward_step
+            from ._memory_ref import (queue_forward, queue_backward, queue_forward_step, queue_backward_step,
+                                      queue_forward_rows)
+            return MemoryKernels(queue_forward, queue_backward, queue_forward_step, queue_backward_step,
+                                 queue_forward_rows)
+        with compiled_kernels("models.memory._memory"):
+            from ._memory import queue_forward, queue_backward, queue_forward_step, queue_backward_step
         return MemoryKernels(queue_forward, queue_backward, queue_forward_step, queue_backward_step)
 
 
@@ -161,10 +179,12 @@ class NeuralDeque(_Memory):
     @staticmethod
     def _load_kernels(backend: str) -> MemoryKernels:
         if backend == "numpy":
-            from ._memory_ref import deque_forward, deque_backward, deque_forward_step, deque_backward_step
-        else:
-            with compiled_kernels("models.memory._memory"):
-                from ._memory import deque_forward, deque_backward, deque_forward_step, deque_backward_step
+            from ._memory_ref import (deque_forward, deque_backward, deque_forward_step, deque_backward_step,
+                                      deque_forward_rows)
+            return MemoryKernels(deque_forward, deque_backward, deque_forward_step, deque_backward_step,
+                                 deque_forward_rows)
+        with compiled_kernels("models.memory._memory"):
+            from ._memory import deque_forward, deque_backward, deque_forward_step, deque_backward_step
         return MemoryKernels(deque_forward, deque_backward, deque_forward_step, deque_backward_step)
     _VALUES = ("values_top", "values_bottom")
     _PUSHES = ("push_top", "push_bottom")

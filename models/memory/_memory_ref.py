@@ -52,15 +52,23 @@ every gradient buffer; ``*_backward_step(t, ...)`` processes step t given
 leaves in it the gradient of the strengths after step t-1; the caller zeroes
 ``d_values`` and ``d_strength`` before the first (last-step) call. After step t is
 processed, the gradients of the inputs of step t are final.
+
+Rows (what a forward pass without gradients needs, e.g. a controller at inference):
+``*_forward_rows(t, *values, *pushes_t, *pops_t, s_prev, s, *w)`` is step t on one row
+of strengths: ``s_prev`` (B, L), the strengths after step t-1, is read, ``s`` (B, L)
+and the weight rows ``w`` (B, L) are written, and the reads (B, W), one per end, are
+returned; ``pushes_t``, ``pops_t`` are this step's strengths, shape (B,). Two rows
+(swapped every step) are all the state a forward pass keeps besides the values;
+``*_forward_step`` is the same computation on row t of the full buffers.
 """
 from __future__ import annotations
 
 import numpy as np
 
 __all__ = [
-    "stack_forward", "stack_forward_step", "stack_backward", "stack_backward_step",
-    "queue_forward", "queue_forward_step", "queue_backward", "queue_backward_step",
-    "deque_forward", "deque_forward_step", "deque_backward", "deque_backward_step",
+    "stack_forward", "stack_forward_step", "stack_backward", "stack_backward_step", "stack_forward_rows",
+    "queue_forward", "queue_forward_step", "queue_backward", "queue_backward_step", "queue_forward_rows",
+    "deque_forward", "deque_forward_step", "deque_backward", "deque_backward_step", "deque_forward_rows",
 ]
 
 
@@ -137,6 +145,30 @@ def _flip(a):
 # ----------------------------------------------------------------------------- stack
 
 
+def stack_forward_rows(t, values, push_t, pop_t, s_prev, s, w):
+    """Step t of a neural stack (eqs 1-3) for B sequences, on rows of strengths.
+
+    Parameters
+    ----------
+    t : int
+    values : ndarray of shape (B, T, W), rows <= t filled
+    push_t, pop_t : ndarray of shape (B,)
+    s_prev : ndarray of shape (B, L), the strengths after step t-1 (unused at t = 0)
+    s, w : ndarray of shape (B, L), written: strengths after step t, read weights
+
+    Returns
+    -------
+    (read,) : tuple of one ndarray of shape (B, W)
+    """
+    s[:] = 0.0
+    if t > 0:
+        s[:, :t] = _flip(_pop(_flip(s_prev[:, :t]), pop_t))          # eq 2: pop, top down
+    s[:, t] = push_t                                                  # eq 2, i = t: push
+    w[:] = 0.0
+    w[:, :t + 1] = _flip(_read_weights(_flip(s[:, :t + 1])))         # eq 3: read, top down
+    return (_read(w[:, :t + 1], values[:, :t + 1]),)                 # V_t[i] = v_i (eq 1)
+
+
 def stack_forward_step(t, values, push, pop, strengths, weights, reads):
     """Step t of a neural stack (eqs 1-3) for B sequences.
 
@@ -148,16 +180,8 @@ def stack_forward_step(t, values, push, pop, strengths, weights, reads):
     strengths, weights : ndarray of shape (B, T, T), rows < t filled; row t written
     reads : ndarray of shape (B, T, W), row t written
     """
-    s = strengths[:, t]                                               # (B, T)
-    s[:] = 0.0
-    if t > 0:
-        s_prev = strengths[:, t - 1, :t]                              # (B, t)
-        s[:, :t] = _flip(_pop(_flip(s_prev), pop[:, t]))              # eq 2: pop, top down
-    s[:, t] = push[:, t]                                              # eq 2, i = t: push
-    w = weights[:, t]                                                 # (B, T)
-    w[:] = 0.0
-    w[:, :t + 1] = _flip(_read_weights(_flip(s[:, :t + 1])))         # eq 3: read, top down
-    reads[:, t] = _read(w[:, :t + 1], values[:, :t + 1])              # V_t[i] = v_i (eq 1)
+    reads[:, t], = stack_forward_rows(t, values, push[:, t], pop[:, t], strengths[:, t - 1], strengths[:, t],
+                                      weights[:, t])
 
 
 def stack_backward_step(t, values, pop, strengths, d_reads, d_values, d_push, d_pop,
@@ -205,17 +229,21 @@ def stack_backward(n_steps, values, pop, strengths, d_reads, d_values, d_push, d
 # ----------------------------------------------------------------------------- queue
 
 
-def queue_forward_step(t, values, push, pop, strengths, weights, reads):
-    """Step t of a neural queue (eqs 1, 4, 5); arguments as :func:`stack_forward_step`."""
-    s = strengths[:, t]                                               # (B, T)
+def queue_forward_rows(t, values, push_t, pop_t, s_prev, s, w):
+    """Step t of a neural queue (eqs 1, 4, 5) on rows; arguments as :func:`stack_forward_rows`."""
     s[:] = 0.0
     if t > 0:
-        s[:, :t] = _pop(strengths[:, t - 1, :t], pop[:, t])           # eq 4: pop, oldest first
-    s[:, t] = push[:, t]
-    w = weights[:, t]
+        s[:, :t] = _pop(s_prev[:, :t], pop_t)                         # eq 4: pop, oldest first
+    s[:, t] = push_t
     w[:] = 0.0
     w[:, :t + 1] = _read_weights(s[:, :t + 1])                        # eq 5: read, oldest first
-    reads[:, t] = _read(w[:, :t + 1], values[:, :t + 1])
+    return (_read(w[:, :t + 1], values[:, :t + 1]),)
+
+
+def queue_forward_step(t, values, push, pop, strengths, weights, reads):
+    """Step t of a neural queue (eqs 1, 4, 5); arguments as :func:`stack_forward_step`."""
+    reads[:, t], = queue_forward_rows(t, values, push[:, t], pop[:, t], strengths[:, t - 1], strengths[:, t],
+                                      weights[:, t])
 
 
 def queue_backward_step(t, values, pop, strengths, d_reads, d_values, d_push, d_pop,
@@ -257,6 +285,42 @@ def _deque_cells(t, values_top, values_bottom):
     return np.concatenate([_flip(values_bottom[:, :t + 1]), values_top[:, :t + 1]], axis=1)
 
 
+def deque_forward_rows(t, values_top, values_bottom, push_top_t, push_bottom_t, pop_top_t, pop_bottom_t,
+                       s_prev, s, w_top, w_bottom):
+    """Step t of a neural DeQue (eqs 6-11) for B sequences, on rows of strengths.
+
+    Parameters
+    ----------
+    t : int
+    values_top, values_bottom : ndarray of shape (B, C, W), rows <= t filled
+    push_top_t, push_bottom_t, pop_top_t, pop_bottom_t : ndarray of shape (B,)
+    s_prev : ndarray of shape (B, 2C), the strengths after step t-1 (unused at t = 0)
+    s, w_top, w_bottom : ndarray of shape (B, 2C), written
+
+    Returns
+    -------
+    (read_top, read_bottom) : ndarray of shape (B, W) each
+    """
+    C = values_top.shape[1]
+    lo, hi = C - 1 - t, C + t                 # cells pushed at step t: bottom, top
+    s[:] = 0.0
+    if t > 0:
+        live_prev = s_prev[:, lo + 1:hi]                              # (B, 2t) bottom to top
+        s_top = _flip(_pop(_flip(live_prev), pop_top_t))              # eq 7: top end first
+        s[:, lo + 1:hi] = _pop(s_top, pop_bottom_t)                   # eq 8: then bottom end
+    s[:, lo] = push_bottom_t                                          # eq 9
+    s[:, hi] = push_top_t
+    live = s[:, lo:hi + 1]                                            # (B, 2t+2)
+    V = _deque_cells(t, values_top, values_bottom)                    # (B, 2t+2, W), eq 6
+    reads = []
+    for w, w_live in ((w_top, _flip(_read_weights(_flip(live)))),     # eq 10
+                      (w_bottom, _read_weights(live))):               # eq 11
+        w[:] = 0.0
+        w[:, lo:hi + 1] = w_live
+        reads.append(_read(w_live, V))
+    return tuple(reads)
+
+
 def deque_forward_step(t, values_top, values_bottom, push_top, push_bottom, pop_top,
                        pop_bottom, strengths, weights_top, weights_bottom, read_top,
                        read_bottom):
@@ -270,24 +334,9 @@ def deque_forward_step(t, values_top, values_bottom, push_top, push_bottom, pop_
     strengths, weights_top, weights_bottom : ndarray of shape (B, C, 2C), row t written
     read_top, read_bottom : ndarray of shape (B, C, W), row t written
     """
-    C = values_top.shape[1]
-    lo, hi = C - 1 - t, C + t                 # cells pushed at step t: bottom, top
-    s = strengths[:, t]                                               # (B, 2C)
-    s[:] = 0.0
-    if t > 0:
-        s_prev = strengths[:, t - 1, lo + 1:hi]                       # (B, 2t) bottom to top
-        s_top = _flip(_pop(_flip(s_prev), pop_top[:, t]))             # eq 7: top end first
-        s[:, lo + 1:hi] = _pop(s_top, pop_bottom[:, t])               # eq 8: then bottom end
-    s[:, lo] = push_bottom[:, t]                                      # eq 9
-    s[:, hi] = push_top[:, t]
-    live = s[:, lo:hi + 1]                                            # (B, 2t+2)
-    V = _deque_cells(t, values_top, values_bottom)                    # (B, 2t+2, W), eq 6
-    for w_all, r_all, w_live in (
-            (weights_top, read_top, _flip(_read_weights(_flip(live)))),   # eq 10
-            (weights_bottom, read_bottom, _read_weights(live))):          # eq 11
-        w_all[:, t] = 0.0
-        w_all[:, t, lo:hi + 1] = w_live
-        r_all[:, t] = _read(w_live, V)
+    read_top[:, t], read_bottom[:, t] = deque_forward_rows(
+        t, values_top, values_bottom, push_top[:, t], push_bottom[:, t], pop_top[:, t], pop_bottom[:, t],
+        strengths[:, t - 1], strengths[:, t], weights_top[:, t], weights_bottom[:, t])
 
 
 def deque_backward_step(t, values_top, values_bottom, pop_top, pop_bottom, strengths,

@@ -176,6 +176,13 @@ class SequenceKernelBase:
         None; ``loss_and_grad(k, True)`` multiplies by their first T * B rows."""
         self.x_keep, self.h_keep = x_keep, h_keep
 
+    def infer(self, k, callback=None):
+        """As ``forward``; then ``callback(T * B)`` (the sequence-steps done) if given."""
+        loss = self.forward(k)
+        if callback is not None:
+            callback(self.inputs[k].shape[0] * self.inputs[k].shape[1])
+        return loss
+
     def run_steps(self, optimizer, batches, losses, norms) -> int:
         """For each bound batch index: ``loss_and_grad`` then ``optimizer.step()``; stops at
         the first non-finite loss or norm. Fills ``losses``/``norms``; returns steps done."""

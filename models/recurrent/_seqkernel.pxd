@@ -6,6 +6,8 @@ from libc.stdint cimport int64_t
 cdef class SequenceKernel:
     cdef readonly int input_size, hidden_size, output_size, batch_size, max_length
     cdef readonly int head_code
+    # built for inference only: no dropout or gradient buffers (forward, infer; no training)
+    cdef readonly bint inference
     cdef readonly object head
     cdef object _params_keep, _buffers_keep, _bound_keep, _dropout_keep
     # output layer parameters and their gradients
@@ -33,6 +35,7 @@ cdef class SequenceKernel:
     cdef double* _param(self, dict params, str name, tuple shape, bint required) except? NULL
     cdef double* _scratch(self, tuple shape) except NULL
     cdef void _check_index(self, int k) except *
+    cdef void _check_trainable(self) except *
     cdef const double* _inputs(self, int k, bint dropout) noexcept nogil
     cdef const double* _outputs(self, const double* H_out, bint dropout) noexcept nogil
     cdef double _head_forward(self, int k, const double* H_out, bint want_grad) noexcept nogil

@@ -44,7 +44,7 @@ cdef class SequenceKernel:
     """Whole-model kernel base (abstract): subclasses add the recurrent cell."""
 
     def __init__(self, dict params, dict grads, *, str head, int input_size, int hidden_size,
-                 int output_size, int batch_size, int max_length):
+                 int output_size, int batch_size, int max_length, bint inference=False):
         if head not in _HEAD_CODES:
             raise ValueError(f"head must be one of {sorted(_HEAD_CODES)}, got {head!r}")
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
@@ -66,10 +66,13 @@ cdef class SequenceKernel:
         self.dW_hy = self._param(grads, "W_hy", (hidden_size, output_size), True)
         self.db_y = self._param(grads, "b_y", (output_size,), self.b_y != NULL)
         cdef int rows = max_length * batch_size
-        self.Xd = self._scratch((rows, input_size))
-        self.Hd = self._scratch((rows, hidden_size))
-        self.dZ = self._scratch((rows, output_size))
-        self.dH = self._scratch((rows, hidden_size))
+        self.inference = inference
+        self.Xd = self.Hd = self.dZ = self.dH = NULL
+        if not inference:                    # dropout and gradient buffers: training only
+            self.Xd = self._scratch((rows, input_size))
+            self.Hd = self._scratch((rows, hidden_size))
+            self.dZ = self._scratch((rows, output_size))
+            self.dH = self._scratch((rows, hidden_size))
         self.x_keep = NULL
         self.h_keep = NULL
 
@@ -134,10 +137,16 @@ cdef class SequenceKernel:
         """Bind dropout keep-masks: float64 arrays of shapes (max_length * batch_size, I) and
         (max_length * batch_size, H), row ``t * B + b``; entries 0 or 1 / keep-probability.
         ``None`` switches that dropout off."""
+        self._check_trainable()
         rows = self.max_length * self.batch_size
         self.x_keep = NULL if x_keep is None else _pointer(x_keep, (rows, self.input_size), "x_keep", False)
         self.h_keep = NULL if h_keep is None else _pointer(h_keep, (rows, self.hidden_size), "h_keep", False)
         self._dropout_keep = (x_keep, h_keep)
+
+    cdef void _check_trainable(self) except *:
+        if self.inference:
+            raise ValueError("this kernel was built with inference=True (no dropout or gradient buffers): it "
+                             "runs forward and infer only")
 
     cdef void _check_index(self, int k) except *:
         if self.n_bound == 0:
@@ -250,8 +259,17 @@ cdef class SequenceKernel:
             loss = self._loss_and_grad_c(k, False, False)
         return loss
 
+    def infer(self, int k, callback=None):
+        """As :meth:`forward`; then ``callback(n)`` (if given) with ``n = T * B``, the
+        sequence-steps done. (The memory models' kernel reports every few hundred steps.)"""
+        loss = self.forward(k)
+        if callback is not None:
+            callback(self.T * self.B)
+        return loss
+
     def loss_and_grad(self, int k, bint dropout=False):
         """Loss of bound batch ``k``; every parameter gradient is overwritten."""
+        self._check_trainable()
         self._check_index(k)
         cdef double loss
         with nogil:
@@ -270,6 +288,7 @@ cdef class SequenceKernel:
         cdef Py_ssize_t i, n = batches.shape[0]
         cdef int done = 0
         cdef double loss, norm
+        self._check_trainable()
         if losses.shape[0] < n or norms.shape[0] < n:
             raise ValueError(f"losses and norms need room for {n} steps")
         for i in range(n):

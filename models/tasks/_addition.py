@@ -91,7 +91,21 @@ class BinaryAddition(Task):
         bits = self.check_length(length)
         n_batches = _check_int("n_batches", n_batches, 1)
         batch_size = _check_int("batch_size", batch_size, 1)
-        operands = self._draw(rng, n_batches, batch_size, bits)            # (2, n, T, B)
+        return self._block(self._draw(rng, n_batches, batch_size, bits), bits)
+
+    def sample_chunks(self, rng, n, length, chunk):
+        """As :meth:`Task.sample_chunks`: the operand bits of all ``n`` sums are drawn at once
+        (as :meth:`sample` draws them, one byte a bit), each chunk's inputs built when asked."""
+        bits = self.check_length(length)
+        n = _check_int("n", n, 1)
+        chunk = _check_int("chunk", chunk, 1)
+        operands = self._draw(rng, 1, n, bits)                               # (2, 1, T, n)
+        for a in range(0, n, chunk):
+            yield self._block(np.ascontiguousarray(operands[..., a:a + chunk]), bits).batch(0)
+
+    def _block(self, operands: np.ndarray, bits: int) -> Block:
+        """Inputs, targets and mask of the sums of ``operands`` (2, n, T, B) int8."""
+        n_batches, batch_size = operands.shape[1], operands.shape[3]
         inputs = np.stack([operands[0], operands[1]], axis=-1).astype(np.float64)   # (n, T, B, 2)
         if bits <= 62:                                                      # sum as integers
             shifts = np.arange(bits, dtype=np.int64)

@@ -4,7 +4,7 @@ transduction layout of Grefenstette et al. 2015). The module docstring of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
@@ -128,6 +128,17 @@ class Task:
         """One batch of ``batch_size`` random sequences of one length."""
         return self.sample_block(rng, 1, batch_size, length).batch(0)
 
+    def sample_chunks(self, rng: np.random.Generator, n: int, length: int, chunk: int) -> Iterator[Batch]:
+        """The sequences of ``sample(rng, n, length)``, ``chunk`` at a time (the last chunk
+        may be smaller). Tasks that can draw their random choices first and encode them
+        a chunk at a time do so (the inputs of a chunk are built only when it is run);
+        this default slices one sample."""
+        chunk = _check_int("chunk", chunk, 1)
+        batch = self.sample(rng, n, length)
+        for a in range(0, batch.batch_size, chunk):
+            yield Batch(batch.inputs[:, a:a + chunk], batch.targets[:, a:a + chunk], batch.mask[:, a:a + chunk],
+                        batch.length)
+
     # -- applying a model to user input
     def parse_input(self, tokens: Sequence[str]) -> Batch:
         """A batch of one sequence from the command line's words (raises on bad input)."""
@@ -215,6 +226,16 @@ class SymbolTask(Task):
         mask = mask.reshape(T, n_batches, batch_size).transpose(1, 0, 2)
         return Block(np.ascontiguousarray(inputs), np.ascontiguousarray(targets),
                      np.ascontiguousarray(mask), length)
+
+    def sample_chunks(self, rng, n, length, chunk):
+        """As :meth:`Task.sample_chunks`: the source symbols of all ``n`` sequences are
+        drawn at once (as :meth:`sample_block` draws them), each chunk encoded when asked."""
+        length = self.check_length(length)
+        n = _check_int("n", n, 1)
+        chunk = _check_int("chunk", chunk, 1)
+        source = rng.integers(0, self.vocab_size, size=(n, length), dtype=np.int64)
+        for a in range(0, n, chunk):
+            yield Batch(*self.encode(source[a:a + chunk]), length)
 
     def batch_from_source(self, source: Sequence[int]) -> Batch:
         """A batch of one sequence from symbol ids."""

@@ -20,8 +20,10 @@ are not updated with it); so does a block whose loss per target symbol exceeds
 ``divergence_factor`` times the loss per symbol of the very first batch. Either raises
 :class:`models.TrainingDivergedError`; the last checkpoint on disk is left as it was.
 
-Ctrl-C (SIGINT) is deferred to the end of the current step, a checkpoint is written
-(when a path was given), then ``KeyboardInterrupt`` is raised again.
+Ctrl-C (SIGINT) and SIGTERM (what a job scheduler sends before it kills) are deferred to
+the end of the current run of kernel steps, a checkpoint is written (when a path was
+given), then :class:`models.TrainingInterrupted` (a ``KeyboardInterrupt`` that says which
+signal) is raised. A second signal stops at once.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ import numpy as np
 
 from ._curriculum import BlockEndRules, Curriculum
 from ..core._dropout import dropout_mask
-from ..core._errors import TrainingDivergedError
+from ..core._errors import TrainingDivergedError, TrainingInterrupted
 from ._metrics import Metrics, batch_metric_sums, correct_positions
 
 __all__ = ["TrainState", "Progress", "run_training", "block_steps_for"]
@@ -162,24 +164,34 @@ def _make_block(task, curriculum: Curriculum, seed: int, index: int, n_steps: in
     return groups, group_of.tolist(), k_of.tolist()
 
 
+#: The signals that stop training cleanly: Ctrl-C, and what job schedulers (Slurm, systemd,
+#: Kubernetes, ``kill``) send before they kill.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
-def _deferred_sigint():
-    """Turn SIGINT into a flag checked between steps (main thread only)."""
-    flag = [False]
+def _deferred_stop_signals():
+    """Turn SIGINT and SIGTERM into a flag (the signal's number) checked between steps.
+
+    Main thread only (elsewhere signals cannot be handled); the previous handlers are
+    restored on exit. A second signal while the first is pending stops at once.
+    """
+    flag = [0]
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
     def handler(signum, frame):
-        if flag[0]:                       # a second Ctrl-C: stop right now
-            raise KeyboardInterrupt
-        flag[0] = True
+        if flag[0]:                       # a second Ctrl-C (or SIGTERM): stop right now
+            raise TrainingInterrupted(signum)
+        flag[0] = signum
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, signal.SIG_DFL if old is None else old)
 
 
 _SUM_NAMES = ("n_sequences", "n_symbols", "correct_symbols", "correct_sequences", "fine_sum", "loss_sum")
@@ -254,7 +266,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
     session_seqs = 0
     interrupted = False
 
-    with _deferred_sigint() as stop_flag:
+    with _deferred_stop_signals() as stop_flag:
         while state.step < n_steps:
             t0 = time.monotonic()
             groups, group_of, k_of = _make_block(task, curriculum, seed, state.block, block_steps, B, n_outputs)
@@ -370,7 +382,7 @@ def run_training(model, task, state: TrainState, curriculum: Curriculum, kernel,
             if interrupted:
                 if save is not None:
                     save()
-                raise KeyboardInterrupt
+                raise TrainingInterrupted(stop_flag[0])
             if save is not None and time.monotonic() - last_save >= checkpoint_seconds:
                 save()
                 last_save = time.monotonic()

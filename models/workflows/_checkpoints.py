@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..estimators._base import Evaluation, SequenceModel, _parse_lengths
+from ..estimators._base import EvalProgress, Evaluation, SequenceModel, _parse_lengths
 from ..training._checkpoint import load_model
 from ..core._errors import CheckpointError
 from ..estimators._memory_model import MemoryRNN
@@ -165,11 +165,13 @@ def train_checkpoint(task_name: str, path: str | os.PathLike, *, model: str | No
 
 
 def evaluate_checkpoint(path: str | os.PathLike, lengths=None, *, n_sequences: int = 1000,
-                        n_per_length: int | None = None, seed: int = 12345,
-                        backend: str | None = None) -> tuple[SequenceModel, Evaluation]:
-    """Load ``path`` and evaluate it by length (default: its training lengths)."""
+                        n_per_length: int | None = None, seed: int = 12345, backend: str | None = None,
+                        callback: Callable[[EvalProgress], None] | None = None) -> tuple[SequenceModel, Evaluation]:
+    """Load ``path`` and evaluate it by length (default: its training lengths); ``callback``
+    receives the progress (see :meth:`models.SequenceModel.evaluate`)."""
     model = load_model(path, backend=backend)
-    return model, model.evaluate(lengths, n_sequences=n_sequences, n_per_length=n_per_length, seed=seed)
+    return model, model.evaluate(lengths, n_sequences=n_sequences, n_per_length=n_per_length, seed=seed,
+                                 callback=callback)
 
 
 def run_checkpoint(path: str | os.PathLike, tokens: Sequence[str], *, backend: str | None = None) -> str:
@@ -235,7 +237,8 @@ def _default_test_lengths(model: SequenceModel) -> tuple[int, int]:
 
 
 def compare_checkpoints(paths: Sequence[str | os.PathLike], test_lengths=None, *, n_sequences: int = 1000,
-                        seed: int = 12345, backend: str | None = None) -> list[ComparisonRow]:
+                        seed: int = 12345, backend: str | None = None,
+                        callback: Callable[[EvalProgress], None] | None = None) -> list[ComparisonRow]:
     """Evaluate several checkpoints on their training lengths and on longer test lengths.
 
     Parameters
@@ -248,6 +251,9 @@ def compare_checkpoints(paths: Sequence[str | os.PathLike], test_lengths=None, *
         Sequences per evaluation (train and test), spread evenly over the lengths.
     seed : int
         Seed of the evaluation data (the same sequences for every checkpoint of a task).
+    callback : callable, optional
+        The progress of each evaluation in turn (two per checkpoint: train, then test
+        lengths), as :meth:`models.SequenceModel.evaluate` reports it.
 
     Returns
     -------
@@ -264,8 +270,8 @@ def compare_checkpoints(paths: Sequence[str | os.PathLike], test_lengths=None, *
         cfg = state.config if state else {}
         train_span = tuple(cfg.get("lengths") or model._train_lengths(model.task_)[[0, -1]].tolist())
         test_span = span or _default_test_lengths(model)
-        train = model.evaluate(train_span, n_sequences=n_sequences, seed=seed)
-        test = model.evaluate(test_span, n_sequences=n_sequences, seed=seed)
+        train = model.evaluate(train_span, n_sequences=n_sequences, seed=seed, callback=callback)
+        test = model.evaluate(test_span, n_sequences=n_sequences, seed=seed, callback=callback)
         rows.append(ComparisonRow(str(path), model.kind, model.task_.name, model.n_parameters_,
                                   state.step * model.batch_size if state else 0, state.seconds if state else 0.0,
                                   (int(train_span[0]), int(train_span[1])), train,

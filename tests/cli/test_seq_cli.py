@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -148,3 +155,69 @@ def test_help_has_examples():
     for cmd in ("train", "eval", "run", "plot"):
         result = invoke("seq", cmd, "--help")
         assert result.exit_code == 0 and "Example:" in result.output and "wordstack seq" in result.output
+
+
+def test_sigterm_during_train_saves_a_checkpoint_that_resumes(tmp_path):
+    """A job scheduler's SIGTERM to a real `wordstack seq train` process: the checkpoint is
+    written, one line says so, exit status 143 (128 + SIGTERM); the same command resumes."""
+    path = tmp_path / "term.ckpt"
+    args = ["seq", "train", "reverse", "--hidden", "6", "--batch", "2", "--lengths", "2:4", "--vocab", "4",
+            "--steps", "10000000", "--checkpoint-every", "1000", "--out", str(path)]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "WORDSTACK_PROGRESS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(root)]))}
+    proc = subprocess.Popen([sys.executable, "-m", "wordstack", *args], stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=env)
+    chunks = []
+
+    def read():
+        for chunk in iter(lambda: proc.stderr.read1(4096), b""):
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while b"training" not in b"".join(chunks):              # the bar: the loop has started
+        assert proc.poll() is None and time.monotonic() < deadline, b"".join(chunks).decode(errors="replace")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    reader.join(timeout=10)
+    stderr = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 143, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last == f"Terminated (SIGTERM): the checkpoint in {path} holds the last step; run the same command to " \
+                   f"resume.", stderr
+    assert "Traceback" not in stderr
+    import models
+
+    step = models.load(path).train_state_.step
+    assert step > 0
+    args[args.index("--steps") + 1] = str(step + 8)
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["resumed_from"] == step and summary["steps"] == step + 8
+
+
+def test_run_and_eval_refuse_a_checkpoint_declaring_1e12_floats(rev_ckpt, tmp_path):
+    """A hostile checkpoint (a .npy header claiming 10^12 floats): one clean Error line, at once."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    bad = tmp_path / "lie.ckpt"
+    with zipfile.ZipFile(rev_ckpt) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, header.getvalue() + bytes(64) if name == "params/W_x.npy" else data)
+    start = time.monotonic()
+    for args in (["run", str(bad), "0123"], ["eval", str(bad)]):
+        result = invoke("seq", *args)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+        assert "lie.ckpt is refused: parameter 'W_x' has shape (1000000000000,) float64" in result.stderr
+    assert time.monotonic() - start < 5

@@ -119,3 +119,25 @@ def test_inspect_errors(ckpts, tmp_path):
 def test_inspect_help_has_an_example():
     result = invoke("seq", "inspect", "--help")
     assert result.exit_code == 0 and "Example:" in result.output and "wordstack seq inspect" in result.output
+
+
+def test_eval_shows_progress_on_a_terminal(ckpts, monkeypatch):
+    stack, _, _ = ckpts
+    monkeypatch.setenv("WORDSTACK_PROGRESS", "1")                       # as on a terminal
+    result = invoke("seq", "eval", str(stack), "--lengths", "300:301", "--n", "2")
+    assert result.exit_code == 0, result.output
+    assert "evaluating" in result.stderr and "1204/1204" in result.stderr and "2/2 sequences" in result.stderr
+    assert result.stdout.splitlines()[0].startswith("lstm+stack on reverse, 2 test sequences")
+
+
+def test_run_and_eval_refuse_inputs_past_the_memory_limit(ckpts, monkeypatch):
+    stack, _, _ = ckpts
+    from models.estimators._base import SequenceModel
+
+    monkeypatch.setattr(SequenceModel, "INFERENCE_MEMORY_LIMIT", 1 << 20)          # 1 MiB: a few hundred steps
+    result = invoke("seq", "run", str(stack), "012345" * 200)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: a sequence of 2,401 steps needs about") and \
+        "the limit is 0.000976562 GiB (SequenceModel.INFERENCE_MEMORY_LIMIT): at most" in result.stderr
+    result = invoke("seq", "eval", str(stack), "--lengths", "5000:5000", "--n", "1")
+    assert result.exit_code == 1 and "a sequence of 10,001 steps" in result.stderr

@@ -170,6 +170,40 @@ def test_ctrl_c_saves_a_resumable_checkpoint(tmp_path):
     assert models.load(path).train_state_.step == 150
 
 
+def test_sigterm_saves_a_resumable_checkpoint_and_restores_the_handler(tmp_path):
+    """What a job scheduler sends before it kills: handled like Ctrl-C (checkpoint, then
+    models.TrainingInterrupted naming the signal), and the previous handler is back after."""
+    task = tasks.Copy(vocab_size=4)
+    full = small_lstm(n_steps=150)
+    full.block_rows = 600
+    full.fit(task)
+    calls = []
+
+    def terminate(progress):
+        calls.append(progress.step)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def previous(signum, frame):                 # a handler of the caller's, to be restored
+        raise AssertionError("the caller's SIGTERM handler ran during fit")
+
+    path = tmp_path / "t.ckpt"
+    model = small_lstm(n_steps=150)
+    model.block_rows = 600
+    old = signal.signal(signal.SIGTERM, previous)
+    try:
+        with pytest.raises(models.TrainingInterrupted, match="SIGTERM") as info:
+            model.fit(task, checkpoint=path, callback=terminate)
+        assert info.value.signum == signal.SIGTERM and isinstance(info.value, KeyboardInterrupt)
+        assert signal.getsignal(signal.SIGTERM) is previous
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    saved = models.load(path)
+    assert 0 < saved.train_state_.step < 150
+    saved.fit(saved.task_, resume=True)
+    np.testing.assert_array_equal(saved.params_.theta, full.params_.theta)
+
+
 def test_divergence_stops_with_a_clear_error(tmp_path):
     path = tmp_path / "d.ckpt"
     with pytest.raises(TrainingDivergedError, match=r"diverged at step \d+.*--lr"):

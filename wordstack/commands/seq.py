@@ -6,6 +6,8 @@ Each command parses its options, calls one ``models`` function and formats the r
 """
 from __future__ import annotations
 
+import signal
+
 import click
 
 from .._console import Progress
@@ -25,6 +27,18 @@ class _TrainProgress(Progress):
         bar.set_postfix_str(f"loss {p.loss_per_symbol:.4g}, acc {p.per_symbol:.3f}, coarse {p.coarse:.3f}, "
                             f"len<={p.max_length}, {p.sequences_per_second:,.0f} seq/s", refresh=False)
         bar.update(p.step - bar.n)
+
+
+class _EvalProgress(Progress):
+    """Bar over the sequence-steps of an evaluation (a new bar for each evaluation of a
+    comparison); a memory model's late steps cost more, so the ETA starts low."""
+
+    def __call__(self, p) -> None:
+        if self.bar is not None and (p.total_steps != self.bar.total or p.steps < self.bar.n):
+            self.close()
+        bar = self.open(p.total_steps, "evaluating", "step")
+        bar.set_postfix_str(f"length {p.length:,}, {p.sequences:,}/{p.total_sequences:,} sequences", refresh=False)
+        bar.update(p.steps - bar.n)
 
 
 @click.group("seq")
@@ -97,8 +111,9 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
               as_json):
     """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
 
-    Ctrl-C saves a checkpoint; run the same command again to resume. Training stops
-    with an error if the loss becomes NaN or diverges.
+    Ctrl-C (exit status 130) or SIGTERM, what job schedulers send (exit status 143),
+    saves a checkpoint; run the same command again to resume. Training stops with an
+    error if the loss becomes NaN or diverges.
     """
     import models
 
@@ -112,11 +127,13 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
             memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
             stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after,
             final_learning_rate=final_lr, final_decay=final_decay, sharpen=sharpen)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:           # models.TrainingInterrupted says which signal
         bar.close()
-        click.echo(f"\nInterrupted: the checkpoint in {out} holds the last step; run the same command to resume.",
+        terminated = getattr(exc, "signum", None) == signal.SIGTERM
+        what = "Terminated (SIGTERM)" if terminated else "Interrupted"
+        click.echo(f"\n{what}: the checkpoint in {out} holds the last step; run the same command to resume.",
                    err=True)
-        raise click.exceptions.Exit(130) from None
+        raise click.exceptions.Exit(143 if terminated else 130) from None     # 128 + the signal's number
     finally:
         bar.close()
     summary = outcome.summary()
@@ -159,18 +176,31 @@ wordstack seq eval *.ckpt --markdown
 """)
 def eval_cmd(checkpoints, lengths, n_sequences, seed, table, markdown, as_json):
     """Accuracy of trained checkpoints: by length for one, a side-by-side table
-    (model x task x train/test coarse and fine) for several."""
+    (model x task x train/test coarse and fine) for several.
+
+    A progress bar (on a terminal) counts the sequence-steps run. Sequences too long to
+    run in 1 GiB of memory are refused with an error that names the longest length that
+    fits (a few hundred thousand steps for the default models)."""
     import models
 
+    bar = _EvalProgress()
     if len(checkpoints) > 1 or table or markdown:
-        rows = models.compare_checkpoints(checkpoints, _lengths(lengths), n_sequences=n_sequences, seed=seed)
+        try:
+            rows = models.compare_checkpoints(checkpoints, _lengths(lengths), n_sequences=n_sequences, seed=seed,
+                                              callback=bar)
+        finally:
+            bar.close()
         if as_json:
             echo_json([r.to_dict() for r in rows])
             return
         _print_comparison(rows, markdown)
         return
     checkpoint = checkpoints[0]
-    model, ev = models.evaluate_checkpoint(checkpoint, _lengths(lengths), n_sequences=n_sequences, seed=seed)
+    try:
+        model, ev = models.evaluate_checkpoint(checkpoint, _lengths(lengths), n_sequences=n_sequences, seed=seed,
+                                               callback=bar)
+    finally:
+        bar.close()
     if as_json:
         echo_json({"checkpoint": checkpoint, "model": model.kind, **ev.to_dict()})
         return
