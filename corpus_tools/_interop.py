@@ -40,7 +40,7 @@ import numpy as np
 from ._errors import ModelError
 from ._model_dir import model_meta, write_model_dir
 from ._vectors import Vectors
-from .atomic import atomic_path
+from .atomic import atomic_path, check_replaceable
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ _MAX_WORD_BYTES = 4096            # a longer "word" means the file is not what i
 #: dimensions; a larger number is a damaged or hostile header, refused before anything
 #: is allocated for it.
 MAX_DIMENSIONS = 100_000
+
+
+_EXPORT_REFUSAL = ("wordstack never replaces a vectors file: the format has no room for a mark that says "
+                   "wordstack wrote it, so it could be yours")
 
 
 class VectorsFileError(ModelError):
@@ -506,7 +510,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
     model : str, path or Vectors
         A model directory (or loaded vectors).
     out : str or path
-        The file to write (atomically).
+        The file to write (atomically). It must not exist: a vectors file carries no
+        mark of who wrote it, so wordstack never replaces one (it could be the user's).
     format : {"word2vec-bin", "word2vec-txt", "vec"}, default "word2vec-bin"
         Binary is exact (float32) and compact; the text formats round each
         number to ``precision`` significant digits.
@@ -522,6 +527,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
     ValueError
         A word contains a space, tab or newline (the formats separate words from
         numbers by a space), or the format is unknown.
+    OverwriteRefusedError
+        A file already exists at ``out`` (checked before the model is read).
 
     Notes
     -----
@@ -534,6 +541,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"precision must be an integer from 1 to 17, got {precision!r}")
+    out = Path(out).expanduser()
+    check_replaceable(out, False, _EXPORT_REFUSAL)
     vecs = model if isinstance(model, Vectors) else Vectors.load(model)
     for i, w in enumerate(vecs.words):
         if not w or any(ch.isspace() for ch in w):
@@ -541,10 +550,9 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
                 f"the word {w!r} (row {i + 1}) contains whitespace; {format} separates words from numbers by a "
                 "space, so it cannot be exported: join its parts with '_' (as phrases are) and export again"
             )
-    out = Path(out).expanduser()
     n_words, dim = len(vecs.words), vecs.vector_size
     block = 4096
-    with atomic_path(out) as tmp:
+    with atomic_path(out, replace_if=False, refusal=_EXPORT_REFUSAL) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(f"{n_words} {dim}\n".encode("ascii"))
             if format == "word2vec-bin":
