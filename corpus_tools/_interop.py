@@ -250,7 +250,8 @@ def _bad_text_line(lines: list[bytes], first_lineno: int, vector_size: int, path
         lineno = first_lineno + k
         if len(parts) != vector_size:
             return VectorsFileError(
-                f"{path} line {lineno}: {word[:40].decode('utf-8', 'replace')!r} has {len(parts)} numbers, "
+                f"{path} line {lineno}: {word[:40].decode('utf-8', 'replace')!r} has {len(parts)} "
+                f"number{'s' if len(parts) != 1 else ''}, "
                 f"expected {vector_size} (the dimension of the header or first line); fix or remove that line"
             )
         for p in parts:
@@ -577,5 +578,5 @@ def _raw_block(vecs: Vectors, start: int, size: int) -> np.ndarray:
     return unit * np.asarray(vecs.norms[start:start + size], dtype=np.float32)[:, None]
 
 
-__all__ = ["FORMATS", "MAX_DIMENSIONS", "VECTOR_FORMATS", "ExportResult", "ImportResult", "VectorsFileError", "export_vectors",
-           "import_vectors", "read_word2vec"]
+__all__ = ["FORMATS", "MAX_DIMENSIONS", "VECTOR_FORMATS", "ExportResult", "ImportResult", "VectorsFileError",
+           "export_vectors", "import_vectors", "read_word2vec"]

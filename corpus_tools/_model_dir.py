@@ -166,9 +166,10 @@ def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
                              "retrain or re-import the model")
     words, counts = _read_vocab(path / VOCAB, n_rows)
     if len(words) != n_rows:
-        found = f"more than {n_rows}" if len(words) > n_rows else f"only {len(words)}"
+        found = (f"more than {n_rows} words" if len(words) > n_rows
+                 else f"only {len(words)} word{'s' if len(words) != 1 else ''}")
         raise ModelError(
-            f"{path} is inconsistent: {VOCAB} has {found} words, {VECTORS} has shape "
+            f"{path} is inconsistent: {VOCAB} has {found}, {VECTORS} has shape "
             f"{unit_shape}, {NORMS} has shape {norms_shape}; retrain or re-import the model"
         )
     try:
@@ -215,7 +216,8 @@ def _npy_shape(npy_path: Path, ndim: int) -> tuple[int, ...]:
             shape, fortran_order, dtype = readers[version](fh)
             offset = fh.tell()
     except (ValueError, OSError, EOFError, SyntaxError) as exc:
-        raise ModelError(f"cannot read the vectors: {npy_path} is not a readable .npy file ({exc}); retrain or re-import the model") from exc
+        raise ModelError(f"cannot read the vectors: {npy_path} is not a readable .npy file ({exc}); "
+                         "retrain or re-import the model") from exc
     if len(shape) != ndim or dtype != np.float32 or fortran_order:
         raise ModelError(f"cannot read the vectors: {npy_path} holds a {dtype} array of shape {shape}; a model has a "
                          f"{ndim}-dimensional float32 array there: retrain or re-import the model")
@@ -223,8 +225,8 @@ def _npy_shape(npy_path: Path, ndim: int) -> tuple[int, ...]:
     expected = offset + 4 * int(np.prod(shape, dtype=object))
     if size != expected:
         state = "truncated" if size < expected else "longer than its header says"
-        raise ModelError(f"cannot read the vectors: {npy_path} is {state} ({size:,} bytes; its header announces shape {shape}, "
-                         f"{expected:,} bytes); retrain or re-import the model")
+        raise ModelError(f"cannot read the vectors: {npy_path} is {state} ({size:,} bytes; its header announces "
+                         f"shape {shape}, {expected:,} bytes); retrain or re-import the model")
     return tuple(int(n) for n in shape)
 
 
@@ -251,5 +253,5 @@ def _read_vocab(vocab_path: Path, n_rows: int) -> tuple[list[str], list[int]]:
     return words, counts
 
 
-__all__ = ["GENSIM_MODEL", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS", "VOCAB",
-           "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]
+__all__ = ["GENSIM_MODEL", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS",
+           "VOCAB", "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]

@@ -189,7 +189,7 @@ def test_vectors_file_with_pickle_is_refused(model_copy):
         ct.load_vectors(model_copy)
 
 
-# ----------------------------------------------------------------------------- untrusted model folders (issue 12, case 8)
+# ------------------------------------------------------------------- untrusted model folders (issue 12, case 8)
 
 
 @pytest.fixture
