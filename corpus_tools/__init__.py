@@ -19,9 +19,10 @@ Defaults
     :func:`ensure_default_model`.
 Errors
     :class:`CorpusToolsError` and its subclasses.
-Atomic writes
-    The public module :mod:`corpus_tools.atomic` (``atomic_path``, ``atomic_dir``,
-    ``write_json``, ``recover_dir``), shared with ``models``.
+Atomic writes and pictures
+    The public modules :mod:`corpus_tools.atomic` (``atomic_path``, ``atomic_dir``,
+    ``write_json``, ``recover_dir``) and :mod:`corpus_tools.pictures` (``save_figure``,
+    ``is_wordstack_picture``), shared with ``models``.
 
 Each name lives in the private module that ``_EXPORTS`` below names (the
 ``TYPE_CHECKING`` block spells the same imports out for editors).
@@ -45,6 +46,7 @@ _EXPORTS = {
     "CorpusError": "_errors",
     "ModelError": "_errors",
     "UnknownWordError": "_errors",
+    "OverwriteRefusedError": "_errors",
     "MissingDependencyError": "_remote",
     # paths
     "wordstack_home": "_paths",
@@ -116,7 +118,14 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazily (__getattr__)
     from ._corpus_dir import Corpus, SourceRecord, load_corpus
     from ._defaults import DEFAULT_CONFIGS, ensure_default_model
-    from ._errors import CorpusError, CorpusToolsError, ModelError, NoBooksError, UnknownWordError
+    from ._errors import (
+        CorpusError,
+        CorpusToolsError,
+        ModelError,
+        NoBooksError,
+        OverwriteRefusedError,
+        UnknownWordError,
+    )
     from ._evaluate import (
         AnalogyScore,
         AnalogySection,

@@ -22,6 +22,20 @@ class ModelError(CorpusToolsError):
     """A model directory is missing, truncated or corrupt."""
 
 
+class OverwriteRefusedError(CorpusToolsError, FileExistsError):
+    """A file is where a command would write, and wordstack cannot tell that it wrote it.
+
+    wordstack replaces a file only when it recognises the file as its own (a picture
+    carrying its mark); anything else at the path belongs to the user and is left
+    alone. The message names the file and the fix: another name, or delete it first.
+    """
+
+    @classmethod
+    def for_file(cls, path, reason: str) -> "OverwriteRefusedError":
+        return cls(f"{path} already exists and {reason}; write to another name, or delete {path} "
+                   "yourself first if you no longer need it")
+
+
 class UnknownWordError(CorpusToolsError, KeyError):
     """A query word is not in the model's vocabulary.
 

@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .atomic import atomic_path
 from ._vectors import Vectors
+from .pictures import check_picture_path, save_figure
 
 METHODS = ("pca", "tsne")
 
@@ -227,13 +227,15 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
              groups: Sequence[int] | None = None, group_names: dict[int, str] | None = None,
              labels: Sequence[bool] | None = None, size: tuple[float, float] = (11.0, 8.5), dpi: int = 100,
              fontsize: float = 8.0) -> Path:
-    """Draw a :class:`WordMap` as a labelled scatter plot and save it as PNG (atomically).
+    """Draw a :class:`WordMap` as a labelled scatter plot and save it (atomically, see
+    :func:`corpus_tools.pictures.save_figure`).
 
     Parameters
     ----------
     word_map : WordMap
     out : str or path
-        The PNG file to write.
+        The picture to write: ``.png``, ``.svg`` or ``.pdf``. An existing file is
+        replaced only if it is a picture wordstack drew.
     title : str, optional
     groups : sequence of int, optional
         A group (cluster) number per word: points are coloured by group.
@@ -249,9 +251,18 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
     -------
     Path
         ``out``.
+
+    Raises
+    ------
+    ValueError
+        ``out`` does not end in .png, .svg or .pdf.
+    corpus_tools.OverwriteRefusedError
+        A file wordstack did not draw is at ``out`` (checked before drawing).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    check_picture_path(out)
 
     coords = word_map.coords
     n = len(word_map.words)
@@ -315,10 +326,7 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
             if m:
                 (ax_, ay_), (ex, ey) = to_data.transform(np.array([a, e]))
                 ax.plot([ax_, ex], [ay_, ey], color="0.55", lw=0.5, zorder=2)
-    out = Path(out).expanduser()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    return out
+    return save_figure(fig, out, dpi=dpi)
 
 
 # ----------------------------------------------------------------------------- clusters
@@ -429,8 +437,10 @@ def plot_clusters(vectors: Vectors, clustering: Clustering, out: str | os.PathLi
     """Map of the clustered words coloured by cluster; the words nearest each centroid are labelled.
 
     t-SNE (the default, seeded with the clustering's seed) keeps clusters apart
-    on the page far better than PCA does.
+    on the page far better than PCA does. ``out`` is a picture as for :func:`plot_map`
+    (checked before the map is computed).
     """
+    check_picture_path(out)
     wm = map_words(vectors, clustering.words, method=method, seed=clustering.seed)
     labelled = {w for c in clustering.clusters for w in c.words[:per_cluster]}
     name = {"pca": "PCA", "tsne": "t-SNE"}[method]

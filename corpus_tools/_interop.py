@@ -40,7 +40,7 @@ import numpy as np
 from ._errors import ModelError
 from ._model_dir import model_meta, write_model_dir
 from ._vectors import Vectors
-from .atomic import atomic_path
+from .atomic import atomic_path, check_replaceable
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,14 @@ VECTOR_FORMATS = FORMATS
 
 _TEXT_BLOCK_LINES = 8192          # lines parsed by one numpy.fromstring call
 _MAX_WORD_BYTES = 4096            # a longer "word" means the file is not what it claims
+#: The largest dimension a header may declare. Published vectors have 25 to 1,000
+#: dimensions; a larger number is a damaged or hostile header, refused before anything
+#: is allocated for it.
+MAX_DIMENSIONS = 100_000
+
+
+_EXPORT_REFUSAL = ("wordstack never replaces a vectors file: the format has no room for a mark that says "
+                   "wordstack wrote it, so it could be yours")
 
 
 class VectorsFileError(ModelError):
@@ -102,13 +110,20 @@ class ExportResult:
 
 
 def _open_bytes(path: Path) -> tuple[bytes | mmap.mmap, object]:
-    """The whole file as a bytes-like object: memory-mapped, or decompressed for gzip."""
+    """The whole file as a bytes-like object: memory-mapped, or decompressed for gzip.
+
+    A gzip file's header line is checked (:func:`_check_header`) before the rest is
+    decompressed.
+    """
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
         with gzip.open(path, "rb") as fh:
             try:
-                return fh.read(), None
+                head = fh.read(4096)
+                nl = head.find(b"\n")
+                _check_header(path, _parse_header(head[: nl if nl != -1 else len(head)]))
+                return head + fh.read(), None
             except (OSError, EOFError) as exc:
                 raise VectorsFileError(f"{path} is a damaged gzip file ({exc}); download or export it again") from exc
     fh = open(path, "rb")
@@ -123,6 +138,24 @@ def _parse_header(line: bytes) -> tuple[int, int] | None:
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         return None
     return int(parts[0]), int(parts[1])
+
+
+def _check_header(path: Path, header: tuple[int, int] | None) -> None:
+    """Refuse a ``V D`` header whose dimension no vectors file has, before allocating for it."""
+    if header is None:
+        return
+    vector_size = header[1]
+    if vector_size < 1:
+        raise VectorsFileError(f"{path}: the header gives dimension {vector_size}; it must be >= 1")
+    if vector_size > MAX_DIMENSIONS:
+        raise VectorsFileError(
+            f"{path}: the header gives dimension {vector_size:,}; wordstack reads at most {MAX_DIMENSIONS:,} "
+            "dimensions (published vectors have 25 to 1,000): the header is damaged or this is not a vectors file"
+        )
+
+
+def _vectors(n: int) -> str:
+    return f"{n:,} vector{'s' if n != 1 else ''}"
 
 
 def _looks_like_text(buf, start: int, vector_size: int) -> bool:
@@ -161,12 +194,21 @@ def _decode_word(raw: bytes, path: Path, where: str, unicode_errors: str) -> str
 
 def _read_binary(buf, start: int, vocab_size: int, vector_size: int, path: Path,
                  unicode_errors: str, limit: int | None) -> tuple[list[str], np.ndarray]:
+    """The words and vectors of a binary file whose header (``vocab_size vector_size``) ends at ``start``.
+
+    Each entry takes at least ``4 * vector_size + 1`` bytes (a word, a space, the
+    numbers), so the header's claim is compared with the file's
+    size before the array is allocated: a file too short for it is walked (without
+    storing anything) to say where it ends, and refused.
+    """
     n = vocab_size if limit is None else min(limit, vocab_size)
-    vectors = np.empty((n, vector_size), dtype=np.float32)  # (V, D)
-    words: list[str] = []
     nbytes = 4 * vector_size
     pos = start
     size = len(buf)
+    need = n * (nbytes + 1)
+    fits = need <= size - start
+    vectors = np.empty((n, vector_size), dtype=np.float32) if fits else None  # (V, D)
+    words: list[str] = []
     for i in range(n):
         while pos < size and buf[pos:pos + 1] == b"\n":  # the C tool ends each vector with "\n"
             pos += 1
@@ -178,18 +220,23 @@ def _read_binary(buf, start: int, vocab_size: int, vector_size: int, path: Path,
                     f"{path}: entry {i + 1} at byte {pos} has no space within {_MAX_WORD_BYTES} bytes; "
                     "this is not a word2vec binary file (for a text file use --format word2vec-txt)"
                 )
+            short = "" if fits else (f" ({_vectors(n)} of {vector_size} numbers need at least {need:,} bytes "
+                                     f"after the header; the file has {size - start:,})")
             raise VectorsFileError(
-                f"{path} is truncated: the header announces {vocab_size} vectors of {vector_size} float32 "
-                f"numbers, but {got} after {i} complete ones; download or export the file again"
+                f"{path} is truncated: the header announces {_vectors(vocab_size)} of {vector_size} float32 "
+                f"numbers, but {got} after {i} complete one{'s' if i != 1 else ''}{short}; "
+                "download or export the file again"
             )
-        words.append(_decode_word(bytes(buf[pos:space]), path, f"entry {i + 1} (byte {pos})", unicode_errors))
-        vectors[i] = np.frombuffer(buf, dtype="<f4", count=vector_size, offset=space + 1)
+        if vectors is not None:
+            words.append(_decode_word(bytes(buf[pos:space]), path, f"entry {i + 1} (byte {pos})", unicode_errors))
+            vectors[i] = np.frombuffer(buf, dtype="<f4", count=vector_size, offset=space + 1)
         pos = space + 1 + nbytes
+    assert vectors is not None, f"{n} entries of {nbytes + 1} bytes or more fit in {size - start} bytes"
     if limit is None or limit >= vocab_size:
         rest = bytes(buf[pos:pos + 64]).strip()
         if rest:
             raise VectorsFileError(
-                f"{path}: the header announces {vocab_size} vectors but more data follows the last one "
+                f"{path}: the header announces {_vectors(vocab_size)} but more data follows the last one "
                 f"(at byte {pos}); correct the header's first number or the file"
             )
     return words, vectors
@@ -203,7 +250,8 @@ def _bad_text_line(lines: list[bytes], first_lineno: int, vector_size: int, path
         lineno = first_lineno + k
         if len(parts) != vector_size:
             return VectorsFileError(
-                f"{path} line {lineno}: {word[:40].decode('utf-8', 'replace')!r} has {len(parts)} numbers, "
+                f"{path} line {lineno}: {word[:40].decode('utf-8', 'replace')!r} has {len(parts)} "
+                f"number{'s' if len(parts) != 1 else ''}, "
                 f"expected {vector_size} (the dimension of the header or first line); fix or remove that line"
             )
         for p in parts:
@@ -264,7 +312,7 @@ def _read_text(buf, start: int, first_lineno: int, vocab_size: int | None, vecto
         if want_max is not None and n_read >= want_max:
             if limit is None or (vocab_size is not None and limit >= vocab_size):
                 raise VectorsFileError(
-                    f"{path}: the header announces {vocab_size} vectors but line {lineno} holds another one; "
+                    f"{path}: the header announces {_vectors(vocab_size)} but line {lineno} holds another one; "
                     f"correct the header's first number (count the vector lines) or remove the extra lines"
                 )
             break
@@ -284,7 +332,7 @@ def _read_text(buf, start: int, first_lineno: int, vocab_size: int | None, vecto
     flush()
     if want is not None and n_read < want:
         raise VectorsFileError(
-            f"{path}: the header announces {vocab_size} vectors but the file holds only {n_read}; "
+            f"{path}: the header announces {_vectors(vocab_size)} but the file holds only {n_read}; "
             f"correct the header to '{n_read} {vector_size}' or download/export the file again"
         )
     vectors = np.concatenate(blocks) if blocks else np.empty((0, vector_size), np.float32)
@@ -340,10 +388,9 @@ def read_word2vec(path: str | os.PathLike, *, format: str = "auto", unicode_erro
         nl = buf.find(b"\n", 0, 4096)
         first = bytes(buf[: nl if nl != -1 else min(len(buf), 4096)])
         header = _parse_header(first)
+        _check_header(path, header)
         if header is not None:
             vocab_size, vector_size = header
-            if vector_size < 1:
-                raise VectorsFileError(f"{path}: the header gives dimension {vector_size}; it must be >= 1")
             start = nl + 1 if nl != -1 else len(buf)
             if format == "auto":
                 binary = vocab_size > 0 and not _looks_like_text(buf, start, vector_size)
@@ -464,7 +511,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
     model : str, path or Vectors
         A model directory (or loaded vectors).
     out : str or path
-        The file to write (atomically).
+        The file to write (atomically). It must not exist: a vectors file carries no
+        mark of who wrote it, so wordstack never replaces one (it could be the user's).
     format : {"word2vec-bin", "word2vec-txt", "vec"}, default "word2vec-bin"
         Binary is exact (float32) and compact; the text formats round each
         number to ``precision`` significant digits.
@@ -480,6 +528,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
     ValueError
         A word contains a space, tab or newline (the formats separate words from
         numbers by a space), or the format is unknown.
+    OverwriteRefusedError
+        A file already exists at ``out`` (checked before the model is read).
 
     Notes
     -----
@@ -492,6 +542,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"precision must be an integer from 1 to 17, got {precision!r}")
+    out = Path(out).expanduser()
+    check_replaceable(out, False, _EXPORT_REFUSAL)
     vecs = model if isinstance(model, Vectors) else Vectors.load(model)
     for i, w in enumerate(vecs.words):
         if not w or any(ch.isspace() for ch in w):
@@ -499,10 +551,9 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
                 f"the word {w!r} (row {i + 1}) contains whitespace; {format} separates words from numbers by a "
                 "space, so it cannot be exported: join its parts with '_' (as phrases are) and export again"
             )
-    out = Path(out).expanduser()
     n_words, dim = len(vecs.words), vecs.vector_size
     block = 4096
-    with atomic_path(out) as tmp:
+    with atomic_path(out, replace_if=False, refusal=_EXPORT_REFUSAL) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(f"{n_words} {dim}\n".encode("ascii"))
             if format == "word2vec-bin":
@@ -527,5 +578,5 @@ def _raw_block(vecs: Vectors, start: int, size: int) -> np.ndarray:
     return unit * np.asarray(vecs.norms[start:start + size], dtype=np.float32)[:, None]
 
 
-__all__ = ["FORMATS", "VECTOR_FORMATS", "ExportResult", "ImportResult", "VectorsFileError", "export_vectors",
-           "import_vectors", "read_word2vec"]
+__all__ = ["FORMATS", "MAX_DIMENSIONS", "VECTOR_FORMATS", "ExportResult", "ImportResult", "VectorsFileError",
+           "export_vectors", "import_vectors", "read_word2vec"]

@@ -116,6 +116,12 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
 def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
     """Read and check a model folder, memory-mapping the vectors unless ``mmap=False``.
 
+    A folder received from someone else is untrusted: ``meta.json`` is refused when
+    larger than :data:`MAX_META_BYTES`, the ``.npy`` headers (shape, dtype) are read and
+    checked against each file's size, ``vocab.txt``'s line count and ``meta.json``
+    before any array is read, and ``vocab.txt`` is read no further than the number of
+    rows of ``vectors.npy``. Nothing is allocated for what a header merely claims.
+
     Raises
     ------
     ModelError
@@ -124,53 +130,119 @@ def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
     """
     path = Path(path).expanduser()
     recover_dir(path)
+    if path.exists() and not path.is_dir():
+        raise ModelError(
+            f"{str(path)!r} is a file, not a model folder: a model folder holds {META}, {VOCAB}, {VECTORS} "
+            f"and {NORMS}, as `wordstack train CORPUS --out DIR` or `wordstack import FILE --out DIR` write "
+            "them; pass such a folder (--model DIR)"
+        )
     if not path.is_dir():
         raise ModelError(
             f"model folder {str(path)!r} does not exist; train one with "
             f"`wordstack train CORPUS --out {path}` or pass --model with an existing folder"
         )
-    meta_path = path / META
-    if not meta_path.exists():
-        raise ModelError(f"{meta_path} is missing: {str(path)!r} is not a complete wordstack model; retrain it")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{meta_path} is corrupt ({exc}); retrain or re-import the model") from exc
-    if meta.get("format") != MODEL_FORMAT:
-        raise ModelError(f"{meta_path} has format {meta.get('format')!r}; this wordstack reads {MODEL_FORMAT!r}")
+    meta = _read_meta(path / META, path)
     expected = meta.get("files", {})
+    if not isinstance(expected, dict):
+        expected = {}
     for name in SIZED_FILES:
         f = path / name
-        if not f.exists():
+        if not f.is_file():
             raise ModelError(f"{f} is missing; the model folder is incomplete: retrain or re-import it")
         if name in expected and f.stat().st_size != expected[name]:
             raise ModelError(
                 f"{f} is truncated or altered ({f.stat().st_size} bytes, meta.json records "
                 f"{expected[name]}); retrain or re-import the model"
             )
+    unit_shape = _npy_shape(path / VECTORS, ndim=2)                      # (V, D)
+    norms_shape = _npy_shape(path / NORMS, ndim=1)                       # (V,)
+    n_rows, dim = unit_shape
+    if norms_shape != (n_rows,):
+        raise ModelError(f"{path} is inconsistent: {VECTORS} has shape {unit_shape}, {NORMS} has shape "
+                         f"{norms_shape}; retrain or re-import the model")
+    for key, value, what in (("vocab_size", n_rows, "rows"), ("vector_size", dim, "dimensions")):
+        if meta.get(key) not in (None, value):
+            raise ModelError(f"{path / VECTORS} has {value} {what} but {path / META} says {key} {meta[key]!r}; "
+                             "retrain or re-import the model")
+    words, counts = _read_vocab(path / VOCAB, n_rows)
+    if len(words) != n_rows:
+        found = (f"more than {n_rows} words" if len(words) > n_rows
+                 else f"only {len(words)} word{'s' if len(words) != 1 else ''}")
+        raise ModelError(
+            f"{path} is inconsistent: {VOCAB} has {found}, {VECTORS} has shape "
+            f"{unit_shape}, {NORMS} has shape {norms_shape}; retrain or re-import the model"
+        )
     try:
         unit = np.load(path / VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
         norms = np.load(path / NORMS, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise ModelError(f"cannot read the vectors in {path} ({exc}); retrain or re-import the model") from exc
-    words, counts = _read_vocab(path / VOCAB)
-    if unit.ndim != 2 or unit.shape[0] != len(words) or norms.shape != (len(words),):
-        raise ModelError(
-            f"{path} is inconsistent: {VOCAB} has {len(words)} words, {VECTORS} has shape "
-            f"{unit.shape}, {NORMS} has shape {norms.shape}; retrain or re-import the model"
-        )
-    if meta.get("vector_size") not in (None, unit.shape[1]):
-        raise ModelError(f"{VECTORS} has {unit.shape[1]} dimensions but meta.json says {meta['vector_size']}")
     return ModelFiles(words, unit, norms, np.asarray(counts, dtype=np.int64), meta)
 
 
-def _read_vocab(vocab_path: Path) -> tuple[list[str], list[int]]:
-    """The words and counts of ``vocab.txt``, in row order."""
+#: meta.json is a few kilobytes; a larger one is refused before it is read.
+MAX_META_BYTES = 1 << 20
+#: A vocab.txt line longer than this (a word and its count) is not a vocabulary entry.
+_MAX_VOCAB_LINE = 1 << 16
+
+
+def _read_meta(meta_path: Path, path: Path) -> dict:
+    """``meta.json``, refused unread when over :data:`MAX_META_BYTES`; it must be a wordstack model's."""
+    if not meta_path.is_file():
+        raise ModelError(f"{meta_path} is missing: {str(path)!r} is not a complete wordstack model; retrain it")
+    size = meta_path.stat().st_size
+    if size > MAX_META_BYTES:
+        raise ModelError(f"{meta_path} is {size:,} bytes; a model's meta.json has a few kilobytes and wordstack "
+                         f"reads at most {MAX_META_BYTES:,}: this is not a wordstack model; retrain or re-import it")
+    try:
+        with open(meta_path, "rb") as fh:
+            meta = json.loads(fh.read(MAX_META_BYTES + 1).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelError(f"{meta_path} is corrupt ({exc}); retrain or re-import the model") from exc
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ModelError(f"{meta_path} has format {found!r}; this wordstack reads {MODEL_FORMAT!r}")
+    return meta
+
+
+def _npy_shape(npy_path: Path, ndim: int) -> tuple[int, ...]:
+    """The shape of a float32 ``.npy`` file from its header, checked against the file's size."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        with open(npy_path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version not in readers:
+                raise ValueError(f"unsupported .npy format version {version}")
+            shape, fortran_order, dtype = readers[version](fh)
+            offset = fh.tell()
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise ModelError(f"cannot read the vectors: {npy_path} is not a readable .npy file ({exc}); "
+                         "retrain or re-import the model") from exc
+    if len(shape) != ndim or dtype != np.float32 or fortran_order:
+        raise ModelError(f"cannot read the vectors: {npy_path} holds a {dtype} array of shape {shape}; a model has a "
+                         f"{ndim}-dimensional float32 array there: retrain or re-import the model")
+    size = npy_path.stat().st_size
+    expected = offset + 4 * int(np.prod(shape, dtype=object))
+    if size != expected:
+        state = "truncated" if size < expected else "longer than its header says"
+        raise ModelError(f"cannot read the vectors: {npy_path} is {state} ({size:,} bytes; its header announces "
+                         f"shape {shape}, {expected:,} bytes); retrain or re-import the model")
+    return tuple(int(n) for n in shape)
+
+
+def _read_vocab(vocab_path: Path, n_rows: int) -> tuple[list[str], list[int]]:
+    """The words and counts of ``vocab.txt``, in row order: at most ``n_rows`` + 1 lines are read."""
     words: list[str] = []
     counts: list[int] = []
     try:
-        with open(vocab_path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
+        with open(vocab_path, encoding="utf-8", newline="\n") as fh:
+            for lineno in range(1, n_rows + 2):
+                line = fh.readline(_MAX_VOCAB_LINE + 1)
+                if not line:
+                    break
+                if len(line) > _MAX_VOCAB_LINE:
+                    raise ModelError(f"{vocab_path} line {lineno} is longer than {_MAX_VOCAB_LINE:,} characters; "
+                                     "expected 'word<TAB>count': retrain or re-import the model")
                 word, _, count = line.rstrip("\n").partition("\t")
                 if not word or not count.isdigit():
                     raise ModelError(f"{vocab_path} line {lineno} is malformed: expected 'word<TAB>count'")
@@ -181,5 +253,5 @@ def _read_vocab(vocab_path: Path) -> tuple[list[str], list[int]]:
     return words, counts
 
 
-__all__ = ["GENSIM_MODEL", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS", "VOCAB",
-           "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]
+__all__ = ["GENSIM_MODEL", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS",
+           "VOCAB", "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]

@@ -2,9 +2,11 @@
 
 A *book* is one file: plain text (``.txt``), text compressed with gzip, bzip2 or xz
 (``.gz``, ``.bz2``, ``.xz``, e.g. ``hamlet.txt.gz``) or an EPUB (``.epub``, read in
-spine order). Text is decoded as UTF-8 (with or without a byte-order mark); a file
-that is not valid UTF-8 falls back to cp1252, or latin-1 where cp1252 has no
-character for a byte, and a warning names the file. Newlines are normalised to
+spine order). Text is decoded as UTF-8 (with or without a byte-order mark). A UTF-8
+book with a few invalid bytes stays UTF-8, each invalid sequence replaced by U+FFFD
+and a warning naming the file, the count and the first offsets; a book that is not
+UTF-8 at all (see :func:`_choose_encoding`) falls back to cp1252, or latin-1 where
+cp1252 has no character for a byte, and a warning names the file. Newlines are normalised to
 ``\\n``. When the Project Gutenberg ``*** START OF ...`` / ``*** END OF ...`` markers
 (or the older ``*END*THE SMALL PRINT!`` header) are present, only the text between
 them is kept.
@@ -223,26 +225,94 @@ def _epub_chapters(path: Path) -> Iterator[str]:
 # ----------------------------------------------------------------------------- text
 
 
-def _detect_encoding(path: Path) -> str:
-    """Decode the whole stream once to choose the encoding; raise if it looks binary."""
+_DETECT_BLOCK = 1 << 20   # bytes decoded at a time while choosing the encoding
+_LEAD_BYTES = bytes(range(0xC2, 0xF5))   # the first byte of every well-formed multi-byte UTF-8 character
+_SHOWN_OFFSETS = 5        # invalid sequences whose offsets a warning lists
+
+
+@dataclass
+class _Utf8Scan:
+    """What one pass of UTF-8 decoding found: well-formed multi-byte characters and invalid sequences."""
+
+    multibyte: int = 0                  # well-formed non-ASCII characters
+    invalid: int = 0                    # invalid sequences (each would become one U+FFFD)
+    offsets: list[int] = field(default_factory=list)   # byte offsets of the first invalid sequences
+
+    def count_valid(self, segment) -> None:
+        segment = bytes(segment)
+        self.multibyte += len(segment) - len(segment.translate(None, _LEAD_BYTES))
+
+
+def _scan_utf8(raw: IO[bytes], head: bytes) -> _Utf8Scan:
+    """Decode the stream (``head`` already read from it) as UTF-8, counting invalid sequences.
+
+    Blocks are decoded with ``final=False``: a character cut in two by a block boundary
+    is carried over to the next block, not counted as invalid.
+    """
+    scan = _Utf8Scan()
+    pending = b""
+    offset = 0                      # stream offset of data[0]
+    block = head
+    while True:
+        final = not block
+        data = pending + block
+        view = memoryview(data)
+        pos = 0
+        while True:
+            try:
+                _, consumed = codecs.utf_8_decode(view[pos:], "strict", final)
+            except UnicodeDecodeError as exc:
+                scan.count_valid(view[pos:pos + exc.start])
+                if len(scan.offsets) < _SHOWN_OFFSETS:
+                    scan.offsets.append(offset + pos + exc.start)
+                scan.invalid += 1
+                pos += exc.end
+                continue
+            scan.count_valid(view[pos:pos + consumed])
+            pos += consumed
+            break
+        pending = data[pos:]
+        offset += pos
+        if final:
+            return scan
+        block = raw.read(_DETECT_BLOCK)
+
+
+def _choose_encoding(scan: _Utf8Scan) -> str | None:
+    """``"utf-8"`` when the book is UTF-8 (perhaps with a few invalid bytes), None when it is not.
+
+    The rule is the share of invalid sequences among the book's non-ASCII sequences:
+    a book is not UTF-8 at all when its invalid sequences outnumber its well-formed
+    multi-byte characters. A cp1252 or latin-1 book has almost no well-formed UTF-8
+    pairs by chance (an accented letter is one byte, followed by a letter), so nearly
+    all of its non-ASCII bytes are invalid; a UTF-8 book with a few stray bytes has far
+    more well-formed accented letters and curly quotes than broken ones. A share of
+    bytes (say 1 in 1,000) would misread short books, and would replace the one
+    accented letter of an otherwise ASCII latin-1 book by U+FFFD where cp1252 reads
+    it right (with no multi-byte characters, cp1252 changes nothing else).
+    """
+    return "utf-8" if scan.invalid <= scan.multibyte else None
+
+
+def _detect_encoding(path: Path) -> tuple[str, _Utf8Scan | None]:
+    """Decode the whole stream once to choose the encoding; raise if it looks binary.
+
+    Returns the encoding and, for UTF-8, what the scan found (its ``invalid`` count
+    says whether to read with ``errors="replace"``).
+    """
     try:
         with _open_raw(path) as raw:
             head = raw.read(8192)
             if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-                return "utf-16"
+                return "utf-16", None
             if b"\x00" in head:
                 raise UnreadableBookError(
                     f"{path}: looks like a binary file (NUL bytes in its first 8 KB), not text; skipped"
                 )
-            dec = codecs.getincrementaldecoder("utf-8-sig")()
-            try:
-                dec.decode(head)
-                for block in iter(lambda: raw.read(1 << 20), b""):
-                    dec.decode(block)
-                dec.decode(b"", final=True)
-                return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-            except UnicodeDecodeError:
-                pass
+            bom = head.startswith(codecs.BOM_UTF8)
+            scan = _scan_utf8(raw, head[3:] if bom else head)
+        if _choose_encoding(scan):
+            return ("utf-8-sig" if bom else "utf-8"), scan
         with _open_raw(path) as raw:
             data_ok = True
             for block in iter(lambda: raw.read(1 << 20), b""):
@@ -251,10 +321,19 @@ def _detect_encoding(path: Path) -> str:
                 except UnicodeDecodeError:
                     data_ok = False
                     break
-        return "cp1252" if data_ok else "latin-1"
+        return ("cp1252" if data_ok else "latin-1"), None
     except (OSError, EOFError, lzma.LZMAError) as exc:
         kind = path.suffix.lower().lstrip(".") or "text"
         raise UnreadableBookError(f"{path}: cannot read {kind} file ({exc}); skipped") from exc
+
+
+def _invalid_utf8_warning(path: Path, scan: _Utf8Scan, bom: bool) -> str:
+    where = ", ".join(str(o + (3 if bom else 0)) for o in scan.offsets)
+    more = ", ..." if scan.invalid > len(scan.offsets) else ""
+    of = " of the decompressed text" if path.suffix.lower() in _COMPRESSED else ""
+    n = scan.invalid
+    return (f"{path}: {n} invalid UTF-8 byte sequence{'s' if n != 1 else ''} (at byte offset{'s' if n != 1 else ''} "
+            f"{where}{more}{of}), each replaced by U+FFFD; the rest is read as UTF-8")
 
 
 def _text_lines(path: Path, info: BookInfo) -> Iterator[str]:
@@ -264,13 +343,17 @@ def _text_lines(path: Path, info: BookInfo) -> Iterator[str]:
             yield from io.StringIO(chapter, newline=None)
             yield "\n"
         return
-    encoding = _detect_encoding(path)
+    encoding, scan = _detect_encoding(path)
     info.encoding = encoding
+    errors = "strict"
     if encoding in ("cp1252", "latin-1"):
         info.warnings.append(f"{path}: not valid UTF-8; decoded as {encoding} (check accented letters)")
+    elif scan is not None and scan.invalid:
+        errors = "replace"
+        info.warnings.append(_invalid_utf8_warning(path, scan, bom=encoding == "utf-8-sig"))
     try:
         with _open_raw(path) as raw:
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline=None)
+            text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=None)
             checked = 0
             for line in text:
                 if checked < 65536:

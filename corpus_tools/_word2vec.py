@@ -223,7 +223,8 @@ def train(
     model.build_vocab(corpus_file=corpus_file)
     if len(model.wv) == 0:
         raise CorpusError(
-            f"no word occurs at least min_count={params.min_count} times in {corp.tokens} tokens; "
+            f"no word occurs at least min_count={params.min_count} times in {corp.tokens} "
+            f"token{'s' if corp.tokens != 1 else ''}; "
             "lower --min-count or ingest more text"
         )
     callback = _gensim_callback(model.corpus_total_words, params.epochs, on_epoch)

@@ -3,10 +3,18 @@
 An interrupted run (Ctrl-C, a crash, a full disk) therefore leaves the last good file
 in place: readers see either the old version or the new one, never half of one.
 
+A file at a path the user gave is theirs until wordstack can tell it wrote it:
+``atomic_path(target, replace_if=...)`` replaces an existing ``target`` only when the
+predicate recognises it (pictures carry wordstack's mark, see
+:mod:`corpus_tools.pictures`), or never (``replace_if=False``: exported vectors cannot
+carry a mark), and otherwise raises :class:`corpus_tools.OverwriteRefusedError` before
+anything is written. Internal writes (inside wordstack's own folders) keep the
+default, ``replace_if=True``.
+
 This module is public API: ``corpus_tools`` writes corpora and model folders with it,
 and ``models`` writes its checkpoints, sweep results and pictures with it
 (``from corpus_tools.atomic import atomic_path``). It imports nothing beyond the
-standard library.
+standard library and ``corpus_tools._errors`` (which imports nothing).
 """
 from __future__ import annotations
 
@@ -14,9 +22,11 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Union
 
-__all__ = ["atomic_dir", "atomic_path", "recover_dir", "write_json"]
+from ._errors import OverwriteRefusedError
+
+__all__ = ["ReplaceIf", "atomic_dir", "atomic_path", "check_replaceable", "recover_dir", "write_json"]
 
 # tempfile and shutil are imported inside the writers: the query path only needs
 # recover_dir, and must start fast.
@@ -38,16 +48,54 @@ def _publish_mode(path: Path, directory: bool) -> None:
     os.chmod(path, base & ~_umask())
 
 
+#: ``replace_if`` of :func:`atomic_path`: always, never, or when a predicate recognises the file.
+ReplaceIf = Union[bool, Callable[[Path], bool]]
+
+
+def check_replaceable(target: str | os.PathLike, replace_if: ReplaceIf = True, refusal: str = "") -> None:
+    """Raise :class:`~corpus_tools.OverwriteRefusedError` when ``target`` exists and may not be replaced.
+
+    Parameters
+    ----------
+    target : str or path
+    replace_if : bool or callable, default True
+        ``True``: any existing file may be replaced; ``False``: none; a callable: those
+        for which ``replace_if(target)`` is true.
+    refusal : str
+        Why the file is refused, completing "``target`` already exists and ...".
+    """
+    target = Path(target)
+    if replace_if is True or not (target.exists() or target.is_symlink()) or target.is_dir():
+        return
+    if replace_if is False or not replace_if(target):
+        raise OverwriteRefusedError.for_file(target, refusal or "wordstack cannot tell that it wrote it")
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, *, replace_if: ReplaceIf = True, refusal: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
     On an exception (including KeyboardInterrupt) the temporary file is removed and
     ``target`` is left untouched.
+
+    Parameters
+    ----------
+    target : str or path
+    replace_if : bool or callable, default True
+        Whether an existing ``target`` may be replaced (see :func:`check_replaceable`):
+        checked before anything is written and again just before the rename.
+    refusal : str
+        Why a refused file may not be replaced, for the error message.
+
+    Raises
+    ------
+    OverwriteRefusedError
+        ``target`` exists and ``replace_if`` does not allow replacing it.
     """
     import tempfile
 
     target = Path(target)
+    check_replaceable(target, replace_if, refusal)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -56,6 +104,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         if tmp_path.exists():
             _publish_mode(tmp_path, directory=False)
+        check_replaceable(target, replace_if, refusal)   # a file may have appeared meanwhile
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -19,7 +19,8 @@ def configure_logging(verbose: int | None = None) -> None:
     """Set up logging for a command that runs library code which logs.
 
     With no ``-v``, library warnings (skipped books...) are left to the commands,
-    which report them themselves; ``-v`` shows INFO, ``-vv`` DEBUG. Called lazily
+    which report them themselves, and other libraries (Dask's distributed) show
+    warnings only; ``-v`` shows INFO, ``-vv`` DEBUG. Called lazily
     (not for every command) so the query path does not pay for importing logging.
     """
     import logging
@@ -28,21 +29,40 @@ def configure_logging(verbose: int | None = None) -> None:
         ctx = click.get_current_context(silent=True)
         verbose = (ctx.find_root().obj or {}).get("verbose", 0) if ctx else 0
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # The handler itself filters by level: a library that sets its own loggers' level at
+    # import (distributed sets "distributed" to INFO) still only reaches stderr with -v.
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     if verbose == 0:
         logging.getLogger("corpus_tools").setLevel(logging.ERROR)
         logging.getLogger("gensim").setLevel(logging.ERROR)
+        if "distributed" in sys.modules:  # imported already: it may have its own handler, not the root's
+            logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
+#: Seconds between redraws of a bar: on a terminal, and when forced into a log file.
+REDRAW_SECONDS = {"terminal": 0.1, "log": 2.0}
 
 
 def progress_bar(total: int | None, desc: str, unit: str = "it"):
     """A tqdm bar on stderr (imported lazily), disabled when stderr is not a terminal
-    unless ``WORDSTACK_PROGRESS=1``."""
+    unless ``WORDSTACK_PROGRESS=1``.
+
+    Redraws are throttled (:data:`REDRAW_SECONDS`): a forced bar written to a log file
+    redraws every 2 s at most, however many updates arrive, so a log of 5,000 books
+    holds a few lines, not one redraw per book. Callers report progress with
+    ``update()``, which honours the throttle (``refresh()`` would not).
+    """
     from tqdm.auto import tqdm
 
     force = os.environ.get("WORDSTACK_PROGRESS")
     disable = None if force is None else force == "0"
+    isatty = getattr(sys.stderr, "isatty", None)
+    where = "terminal" if isatty is not None and isatty() else "log"
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True,
-                leave=True)
+                leave=True, mininterval=REDRAW_SECONDS[where])
 
 
 class Progress:
@@ -77,8 +97,7 @@ class IngestProgress(Progress):
             if total > 0:
                 self.open(total, "tokenizing", "book")
             if self.bar is not None:
-                self.bar.n = done
-                self.bar.refresh()
+                self.bar.update(done - self.bar.n)   # throttled, unlike refresh()
                 if done >= total:
                     self.close()
         elif stage == "phrases" and done == 0:

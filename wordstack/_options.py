@@ -21,6 +21,27 @@ def example(text: str) -> Callable:
     return deco
 
 
+PICTURE_HELP = "Picture to write: .png, .svg or .pdf; an existing file is replaced only if wordstack drew it."
+
+
+def picture_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """click callback of a picture ``--out``: checked before any work is done.
+
+    The extension must be .png, .svg or .pdf (a usage error lists them), and a file
+    already there must be a picture wordstack drew (else corpus_tools'
+    OverwriteRefusedError: "Error: ..." naming the file and the fix).
+    """
+    if value is None:
+        return None
+    from corpus_tools.pictures import check_picture_path
+
+    try:
+        check_picture_path(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
 def parse_int_range(value: str, name: str = "lengths") -> tuple[int, int]:
     """Parse ``"8:64"`` (or ``"12"``) into an inclusive (low, high) pair of positive ints."""
     text = value.strip()

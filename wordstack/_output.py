@@ -13,6 +13,12 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, singular for one: ``counted(1, "epoch")`` is "1 epoch", ``counted(5000, "book")``
+    "5,000 books"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
 

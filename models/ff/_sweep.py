@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from corpus_tools.atomic import atomic_path
+from corpus_tools.pictures import save_figure
 
 from ..core._errors import TrainingDivergedError
 from ._mlp import MLP, FitProgress
@@ -301,7 +301,7 @@ def _curve_points(n: int, target: int = 600) -> np.ndarray:
 
 
 def plot_sweep(sweep: Sweep, path: str | os.PathLike, *, title: str | None = None) -> Path:
-    """Write the sweep as one PNG: a panel of error curves per width (one line per
+    """Write the sweep as one picture: a panel of error curves per width (one line per
     learning rate, diverged runs marked), and below them the direction changes of every
     weight's update for each learning rate and width.
 
@@ -309,7 +309,8 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike, *, title: str | None = Non
     ----------
     sweep : Sweep
     path : path-like
-        Output PNG (written atomically).
+        Output picture, .png, .svg or .pdf (:func:`corpus_tools.pictures.save_figure`: written
+        atomically; an existing file is replaced only if wordstack drew it).
     title : str, optional
     """
     import matplotlib
@@ -390,8 +391,7 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike, *, title: str | None = Non
     ax.grid(alpha=0.3, axis="y", lw=0.5)
     ax.legend(fontsize=8, loc="upper left", frameon=True, framealpha=0.85, markerscale=2)
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    try:
+        return save_figure(fig, path, dpi=100)
+    finally:
+        plt.close(fig)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.atomic import atomic_path
+from corpus_tools.pictures import save_figure
 
 __all__ = ["plot_memory_trace"]
 
@@ -34,7 +34,8 @@ def _step_labels(model, batch, predictions) -> tuple[list[str], list[str]]:
 
 
 def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.PathLike) -> Path:
-    """Write the PNG of :func:`models.inspect_checkpoint` (see there)."""
+    """Write the picture of :func:`models.inspect_checkpoint` (see there) with
+    :func:`corpus_tools.pictures.save_figure`: .png, .svg or .pdf, by the extension of ``path``."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -90,8 +91,7 @@ def plot_memory_trace(model, batch, trace: dict, info: dict, path: str | os.Path
                         fontsize=8)
     fig.colorbar(im, ax=[ax_ops, ax_cells], shrink=0.6, label="strength")
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    try:
+        return save_figure(fig, path, dpi=100)
+    finally:
+        plt.close(fig)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus_tools.atomic import atomic_path
+from corpus_tools.pictures import save_figure
 
 __all__ = ["plot_training"]
 
 
 def plot_training(model, evaluation, path: str | os.PathLike, *, title: str | None = None) -> Path:
-    """Write a PNG with the learning curve of ``model`` and ``evaluation`` by length.
+    """Write a picture with the learning curve of ``model`` and ``evaluation`` by length.
 
     Parameters
     ----------
@@ -23,7 +23,8 @@ def plot_training(model, evaluation, path: str | os.PathLike, *, title: str | No
     evaluation : Evaluation
         From ``model.evaluate(...)``.
     path : path-like
-        Output PNG (written atomically).
+        Output picture, .png, .svg or .pdf (:func:`corpus_tools.pictures.save_figure`: written
+        atomically; an existing file is replaced only if wordstack drew it).
     """
     import matplotlib
 
@@ -80,8 +81,7 @@ def plot_training(model, evaluation, path: str | os.PathLike, *, title: str | No
     ax_len.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, frameon=False)
     ax_len.grid(alpha=0.3)
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    try:
+        return save_figure(fig, path, dpi=110)
+    finally:
+        plt.close(fig)

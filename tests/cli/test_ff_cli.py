@@ -135,3 +135,12 @@ def test_help_has_examples(path):
 def test_group_is_registered():
     result = invoke("--help")
     assert re.search(r"^\s+ff\s+Feed-forward networks", result.output, re.M)
+
+
+def test_case13_one_epoch_and_one_run_are_singular():
+    result = invoke("ff", "train", "--epochs", "1", "--every", "1")
+    assert result.exit_code == 0, result.output
+    assert "; 1 epoch in " in result.stdout and "Error after       1 epoch : " in result.stdout
+    result = invoke("ff", "sweep", "--lr", "1", "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Sweep on xor: 1 epoch, ") and "; 1 run in " in result.stdout

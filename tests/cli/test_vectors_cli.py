@@ -297,3 +297,28 @@ def test_default_model_is_trained_on_first_use(tmp_path, monkeypatch):
     assert google["evaluated"] > 1000 and google["accuracy"] > 0.02
     d = json.loads(run("analogy", "man", "king", "woman", "--json", "-n", 10).stdout)
     assert_neighbors(d["results"][0]["neighbors"], oracle(default, ["king", "woman"], ["man"], topn=10))
+
+
+# ----------------------------------------------------------------------------- issue 12, case 13
+
+
+def test_case13_duplicate_word_warning_is_printed_once(tmp_path):
+    """In a real process: the library's log record and the command's warning used to both reach stderr."""
+    import subprocess
+    import sys
+
+    (tmp_path / "dup.txt").write_text("3 2\na 1 0\nb 0 1\na 1 1\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "wordstack", "import", str(tmp_path / "dup.txt"), "--out",
+                           str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("duplicated word") == 1, proc.stderr
+    assert "warning: 1 duplicated word; kept the first vector of each (e.g. 'a')" in proc.stderr
+    assert "Imported 2 words x 2 dims" in proc.stdout
+
+
+def test_case13_one_word_of_one_dimension_is_counted_in_the_singular(tmp_path):
+    (tmp_path / "one.txt").write_text("1 1\nsolo 0.5\n", encoding="utf-8")
+    res = run("import", tmp_path / "one.txt", "--out", tmp_path / "m")
+    assert res.stdout.startswith("Imported 1 word x 1 dim (word2vec-txt) in ")
+    res = run("export", tmp_path / "m", "--out", tmp_path / "one.bin")
+    assert res.stdout.startswith("Exported 1 word x 1 dim (word2vec-bin, ")

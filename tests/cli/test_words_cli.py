@@ -141,6 +141,20 @@ def test_similar_missing_model(runner, tmp_path):
     assert "Error: model folder" in result.stderr and "does not exist" in result.stderr
 
 
+def test_case13_a_file_given_as_model_folder_is_called_a_file(runner, tmp_path):
+    (tmp_path / "notes.txt").write_text("shopping list\n")
+    result = runner.invoke(cli, ["similar", "romeo", "-m", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 1 and "does not exist" not in result.stderr
+    assert "notes.txt' is a file, not a model folder: a model folder holds meta.json, vocab.txt" in result.stderr
+
+
+def test_case13_one_book_of_one_sentence_is_counted_in_the_singular(runner, tmp_path):
+    (tmp_path / "one.txt").write_text("Fish swim.\n", encoding="utf-8")
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "one.txt"), "--out", str(tmp_path / "c"), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Ingested 1 book (1 tokenized, 0 unchanged, 0 skipped): 1 sentence, 2 tokens in" in result.stdout
+
+
 def test_similar_truncated_model_names_the_file(runner, small_model, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(small_model, broken)

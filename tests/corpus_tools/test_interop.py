@@ -159,3 +159,45 @@ def test_other_bad_files(tmp_path):
     assert words == ["caf\ufffd"]
     with pytest.raises(ValueError, match="format must be one of"):
         ct.read_word2vec(tmp_path / "latin.bin", format="glove")
+
+
+# ----------------------------------------------------------------------------- untrusted headers (issue 12, case 8)
+
+_ONE_ENTRY = b"a " + np.ones(3, "<f4").tobytes() + b"\n"
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_case8_binary_header_claiming_10e12_vectors_is_refused(tmp_path, compress):
+    data = b"1000000000000 300\n" + _ONE_ENTRY
+    (tmp_path / "huge.bin").write_bytes(gzip.compress(data) if compress else data)
+    with pytest.raises(ct.VectorsFileError, match=r"huge.bin is truncated: the header announces "
+                                                  r"1,000,000,000,000 vectors of 300 float32 numbers.*need at least "
+                                                  r"1,201,000,000,000,000 bytes after the header; the file has 15"):
+        ct.import_vectors(tmp_path / "huge.bin", tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+def test_case8_binary_header_is_checked_against_the_file_size_before_allocating(tmp_path):
+    """2,000,000 x 100 float32 would be an 800 MB array for a 32-byte file: nothing of that size is allocated."""
+    import tracemalloc
+
+    (tmp_path / "big.bin").write_bytes(b"2000000 100\n" + _ONE_ENTRY)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ct.VectorsFileError, match="announces 2,000,000 vectors of 100 float32 numbers"):
+            ct.read_word2vec(tmp_path / "big.bin")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, peak
+
+
+@pytest.mark.parametrize("name, data", [("dims.bin", b"1 1000000000\n" + _ONE_ENTRY),
+                                        ("dims.txt", b"300 1000000000\na 1 2 3\n"),
+                                        ("dims.bin.gz", gzip.compress(b"300 1000000000\n" + _ONE_ENTRY))],
+                         ids=["bin", "txt", "gz"])
+def test_case8_header_with_absurd_dimension_names_the_limit(tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(ct.VectorsFileError, match=rf"{name}: the header gives dimension 1,000,000,000; wordstack "
+                                                  r"reads at most 100,000 dimensions"):
+        ct.read_word2vec(tmp_path / name)

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 import corpus_tools as ct
-from corpus_tools._sources import read_book
+from corpus_tools._sources import read_book, read_text
 
 GUTENBERG = """The Project Gutenberg EBook of Something, by Someone
 
@@ -111,6 +111,52 @@ def test_latin1_fallback_when_cp1252_cannot_decode(tmp_path):
     info, chunks = read_book(p)
     assert "".join(chunks) == "Bytes \x81 and caf\u00e9."
     assert info.encoding == "latin-1"
+
+
+def test_case6_utf8_book_with_one_stray_byte_stays_utf8(tmp_path):
+    p = tmp_path / "stray.txt"
+    good = "It\u2019s a caf\u00e9. "
+    p.write_bytes(good.encode() + b"Broken \xff here. " + good.encode())
+    info, chunks = read_book(p)
+    assert "".join(chunks) == good + "Broken \ufffd here. " + good
+    assert info.encoding == "utf-8"
+    offset = len(good.encode()) + len("Broken ")
+    assert len(info.warnings) == 1
+    assert "stray.txt" in info.warnings[0] and "1 invalid UTF-8 byte sequence " in info.warnings[0]
+    assert f"offset {offset}" in info.warnings[0] and "U+FFFD" in info.warnings[0]
+
+
+def test_case6_characters_split_across_blocks_are_not_invalid(tmp_path, monkeypatch):
+    """Detection reads in blocks (the first 8 KB, then blocks of _DETECT_BLOCK bytes); with 5-byte
+    blocks nearly every multi-byte character after the first 8 KB is cut in two."""
+    import corpus_tools._sources as sources
+
+    monkeypatch.setattr(sources, "_DETECT_BLOCK", 5, raising=False)
+    p = tmp_path / "split.txt"
+    text = "\u2019caf\u00e9 na\u00efve \u2014 \u00fcber \u20ac\U0001F600 end.\n" * 300
+    p.write_bytes(text.encode() + b"\xe2\x80" + b" tail.\n")    # one cut-off character at the very end
+    info, chunks = read_book(p)
+    assert "".join(chunks) == text + "\ufffd tail.\n"
+    assert info.encoding == "utf-8"
+    assert len(info.warnings) == 1 and f"offset {len(text.encode())}" in info.warnings[0]
+    p.write_bytes(text.encode())
+    info, chunks = read_book(p)
+    assert "".join(chunks) == text and info.warnings == []
+
+
+def test_case6_cp1252_book_still_decodes_as_cp1252(tmp_path):
+    """A cp1252 book is not UTF-8 at all (its invalid sequences outnumber well-formed ones): the fallback."""
+    text = "It\u2019s a caf\u00e9 \u2014 na\u00efve, \u00fcber. " * 40
+    p = write(tmp_path / "win.txt", text, encoding="cp1252")
+    info, chunks = read_book(p)
+    assert "".join(chunks) == text
+    assert info.encoding == "cp1252" and "cp1252" in info.warnings[0]
+
+
+def test_case6_ascii_book_with_one_latin1_letter_is_latin1(tmp_path):
+    p = tmp_path / "l1.txt"
+    p.write_bytes(b"plain ascii text. " * 200 + b"caf\xe9.")
+    assert read_text(p).endswith("caf\u00e9.")
 
 
 @pytest.mark.parametrize("suffix, opener", [(".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)])

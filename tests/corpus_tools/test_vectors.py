@@ -187,3 +187,67 @@ def test_vectors_file_with_pickle_is_refused(model_copy):
     np.save(model_copy / "vectors.npy", np.array([{"evil": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ct.ModelError, match="cannot read the vectors"):
         ct.load_vectors(model_copy)
+
+
+# ------------------------------------------------------------------- untrusted model folders (issue 12, case 8)
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    """A 3-word, 4-dim model folder without meta.json's record of file sizes (later checks must hold)."""
+    from corpus_tools._model_dir import write_model_dir
+
+    out = tmp_path / "tiny"
+    write_model_dir(out, ["a", "b", "c"], np.eye(3, 4) + 0.5, [3, 2, 1],
+                    {"format": "wordstack-word2vec/1", "vocab_size": 3, "vector_size": 4})
+    forget_file_sizes(out)
+    return out
+
+
+def lie_about_shape(npy_path, shape):
+    """Rewrite an .npy file's header to announce ``shape``, keeping its data."""
+    array = np.load(npy_path)
+    header = np.lib.format.header_data_from_array_1_0(array)
+    header["shape"] = shape
+    with open(npy_path, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+        fh.write(array.tobytes())
+
+
+@pytest.mark.parametrize("name, shape", [("vectors.npy", (10**12, 4)), ("norms.npy", (10**12,))])
+@pytest.mark.parametrize("mmap", [True, False])
+def test_case8_npy_header_claiming_10e12_rows_is_refused_unread(tiny_model, name, shape, mmap):
+    lie_about_shape(tiny_model / name, shape)
+    with pytest.raises(ct.ModelError, match=rf"{name.replace('.', '[.]')} is truncated \(\d+ bytes; its header "
+                                            rf"announces shape \(1000000000000,"):
+        ct.load_vectors(tiny_model, mmap=mmap)
+
+
+def test_case8_truncated_npy_names_the_file(tiny_model):
+    data = (tiny_model / "vectors.npy").read_bytes()
+    (tiny_model / "vectors.npy").write_bytes(data[:-8])
+    with pytest.raises(ct.ModelError, match=r"tiny/vectors\.npy is truncated \(168 bytes; its header announces "
+                                            r"shape \(3, 4\), 176 bytes\)"):
+        ct.load_vectors(tiny_model, mmap=False)
+
+
+def test_case8_vectors_shape_disagrees_with_meta_json(tiny_model):
+    meta = json.loads((tiny_model / "meta.json").read_text())
+    (tiny_model / "meta.json").write_text(json.dumps({**meta, "vocab_size": 5}))
+    with pytest.raises(ct.ModelError, match=r"vectors\.npy has 3 rows but .*meta\.json says vocab_size 5"):
+        ct.load_vectors(tiny_model)
+
+
+def test_case8_vocab_is_read_no_further_than_the_vectors_rows(tiny_model):
+    with open(tiny_model / "vocab.txt", "a", encoding="utf-8") as fh:
+        fh.writelines(f"w{i}\t0\n" for i in range(1000))
+    with pytest.raises(ct.ModelError, match=r"inconsistent: vocab\.txt has more than 3 words, vectors\.npy has "
+                                            r"shape \(3, 4\)"):
+        ct.load_vectors(tiny_model)
+
+
+def test_case8_huge_meta_json_is_refused_unread(tiny_model):
+    meta = json.loads((tiny_model / "meta.json").read_text())
+    (tiny_model / "meta.json").write_text(json.dumps({**meta, "padding": "x" * (1 << 20)}))
+    with pytest.raises(ct.ModelError, match=r"meta\.json is 1,048,\d{3} bytes; .* wordstack reads at most 1,048,576"):
+        ct.load_vectors(tiny_model)

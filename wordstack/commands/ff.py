@@ -11,8 +11,8 @@ import time
 import click
 
 from .._console import Progress, progress_bar
-from .._options import example
-from .._output import echo_json, json_option
+from .._options import example, picture_path
+from .._output import counted, echo_json, json_option
 
 TABLE_HELP = "Toy table: xor or copy-first."
 
@@ -137,12 +137,13 @@ def train_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
         echo_json(summary)
         return
     click.echo(f"MLP {tuple(model.layers)} on the {tbl.name} table: {optimizer}, lr {lr:g}, "
-               f"{activation} hidden units, {loss} loss, dropout {dropout:g}; {n:,} epochs in {seconds:.2f} s")
+               f"{activation} hidden units, {loss} loss, dropout {dropout:g}; {counted(n, 'epoch')} in {seconds:.2f} s")
     if dropout > 0:
         click.echo("(With dropout, each error but the last is that epoch's thinned network's; the last one and the "
                    "outputs have dropout off.)")
     for record in summary["errors"]:
-        click.echo(f"Error after {record['epoch']:>7,} epochs: {record['error']:.6f}")
+        click.echo(f"Error after {record['epoch']:>7,} epoch{'s' if record['epoch'] != 1 else ' '}: "
+                   f"{record['error']:.6f}")
     click.echo("Final outputs (dropout off):")
     click.echo(f"  {'inputs':<10} {'target':>6} {'output':>8}")
     for row in summary["rows"]:
@@ -163,8 +164,9 @@ def train_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
               help="Hidden-layer widths to compare, comma-separated (one network each; 0: no hidden layer).")
 @click.option("--tolerance", type=click.FloatRange(min=0, max=1, min_open=True), default=0.1, show_default=True,
               help="A run has learned the table when every output is within this of its target.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="PNG: error against epochs per learning rate and width, and direction changes per weight.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=picture_path,
+              help="Picture (.png, .svg or .pdf): error against epochs per learning rate and width, and "
+                   "direction changes per weight.")
 @json_option
 @example("""
 wordstack ff sweep --table xor --out sweep.png
@@ -194,8 +196,8 @@ def sweep_cmd(table, epochs, activation, loss, dropout, optimizer, no_bias, seed
     if as_json:
         echo_json({**sweep.to_dict(), "png": png, "seconds": round(seconds, 4)})
         return
-    click.echo(f"Sweep on {sweep.table}: {epochs:,} epochs, {optimizer}, {activation} hidden units, {loss} loss, "
-               f"dropout {dropout:g}, seed {seed}; {len(sweep.runs)} runs in {seconds:.1f} s")
+    click.echo(f"Sweep on {sweep.table}: {counted(epochs, 'epoch')}, {optimizer}, {activation} hidden units, "
+               f"{loss} loss, dropout {dropout:g}, seed {seed}; {counted(len(sweep.runs), 'run')} in {seconds:.1f} s")
     click.echo(f"{'hidden':>6} {'lr':>8}  {'status':<22} {'epochs':>7} {'error':>8}  direction changes per weight")
     click.echo(f"{'':>6} {'':>8}  {'':<22} {'':>7} {'':>8}  (median / max)")
     for run in sweep.runs:

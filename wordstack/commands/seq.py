@@ -11,8 +11,8 @@ import signal
 import click
 
 from .._console import Progress
-from .._options import example, parse_int_range
-from .._output import echo_json, json_option
+from .._options import PICTURE_HELP, example, parse_int_range, picture_path
+from .._output import counted, echo_json, json_option
 
 
 def _lengths(value: str | None, name: str = "--lengths"):
@@ -141,15 +141,16 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
         echo_json(summary)
         return
     if outcome.resumed_from is not None and outcome.steps_this_run == 0:
-        click.echo(f"{out} is already trained for {summary['steps']:,} steps; pass --steps N to train further.")
+        click.echo(f"{out} is already trained for {counted(summary['steps'], 'step')}; "
+                   "pass --steps N to train further.")
         return
     if summary.get("restarts"):
         click.echo(f"Restarted from fresh weights at step(s) {', '.join(f'{s:,}' for s in summary['restarts'])} "
                    f"(the shortest lengths were not learned).")
     last = summary["last_block"]
     resumed = f" (resumed from step {outcome.resumed_from:,})" if outcome.resumed_from else ""
-    click.echo(f"Trained {summary['model']} on {summary['task']}: {summary['steps']:,} steps, "
-               f"{summary['sequences']:,} sequences{resumed}, {summary['seconds_this_run']:,.0f} s, "
+    click.echo(f"Trained {summary['model']} on {summary['task']}: {counted(summary['steps'], 'step')}, "
+               f"{counted(summary['sequences'], 'sequence')}{resumed}, {summary['seconds_this_run']:,.0f} s, "
                f"{summary['sequences_per_second']:,.0f} seq/s.")
     if last.get("per_symbol") is not None:
         click.echo(f"Last training block: loss/symbol {last['loss_per_symbol']:.4g}, per-symbol "
@@ -205,7 +206,7 @@ def eval_cmd(checkpoints, lengths, n_sequences, seed, table, markdown, as_json):
         echo_json({"checkpoint": checkpoint, "model": model.kind, **ev.to_dict()})
         return
     name = model.task_.length_name
-    click.echo(f"{model.kind} on {ev.task}, {ev.overall.n_sequences} test sequences")
+    click.echo(f"{model.kind} on {ev.task}, {counted(ev.overall.n_sequences, 'test sequence')}")
     click.echo(f"{name:>8} {'n':>6} {'per-symbol':>11} {'fine':>7} {'coarse':>7}")
     for r in ev.results:
         m = r.metrics
@@ -255,7 +256,8 @@ def run_cmd(checkpoint, inputs):
 
 @seq.command("plot")
 @click.argument("checkpoint", type=click.Path(dir_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), callback=picture_path,
+              help=PICTURE_HELP)
 @click.option("--lengths", default=None, help="Lengths for the accuracy panel (default: up to twice the training).")
 @click.option("--n", "n_per_length", type=click.IntRange(min=1), default=32, show_default=True,
               help="Test sequences per length.")
@@ -265,7 +267,7 @@ wordstack seq plot add.ckpt --out add.png
 wordstack seq plot rev.ckpt --out rev.png --lengths 1:128
 """)
 def plot_cmd(checkpoint, out, lengths, n_per_length, as_json):
-    """Learning curve (loss, accuracy against steps) and accuracy by length, as a PNG."""
+    """Learning curve (loss, accuracy against steps) and accuracy by length, as a picture (.png, .svg, .pdf)."""
     import models
 
     path, ev = models.plot_checkpoint(checkpoint, out, _lengths(lengths), n_per_length=n_per_length)
@@ -278,7 +280,8 @@ def plot_cmd(checkpoint, out, lengths, n_per_length, as_json):
 @seq.command("inspect")
 @click.argument("checkpoint", type=click.Path(dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), callback=picture_path,
+              help=PICTURE_HELP)
 @json_option
 @example("""
 wordstack seq inspect rev-stack.ckpt 3f0a1c9b --out pushpop.png

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import click
 
-from .._console import warn
+from .._console import configure_logging, warn
 from .._word_models import load_many, load_one, model_dir_argument, models_option, per_model
-from .._options import example
-from .._output import answered, echo_json, finish, json_option, neighbors_json, neighbors_table, results_json
+from .._options import PICTURE_HELP, example, picture_path
+from .._output import (answered, counted, echo_json, finish, json_option, neighbors_json, neighbors_table,
+                       results_json)
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
 
@@ -105,6 +106,7 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
     """
     import corpus_tools as ct
 
+    configure_logging()   # the malformed lines are warned about below, not logged a second time
     if standard is None:
         standard = not (pairs or analogies)
     vecs = load_one(model_dir)
@@ -116,13 +118,14 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
     if as_json:
         echo_json({"label": vecs.label, **ev.to_dict()})
         return
-    click.echo(f"{vecs.label}: {ev.vocab_size:,} words, restrict_vocab {restrict_vocab:,}")
+    click.echo(f"{vecs.label}: {counted(ev.vocab_size, 'word')}, restrict_vocab {restrict_vocab:,}")
     if ev.pairs:
         click.echo(f"\n  {'word pairs':<28}{'Spearman':>9}{'Pearson':>9}   coverage")
         for p in ev.pairs:
             sp = f"{p.spearman:.3f}" if p.spearman is not None else "n/a"
             pe = f"{p.pearson:.3f}" if p.pearson is not None else "n/a"
-            click.echo(f"  {p.name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pairs ({_pct(p.coverage)}), "
+            click.echo(f"  {p.name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pair{'s' if p.pairs != 1 else ''} "
+                       f"({_pct(p.coverage)}), "
                        f"{p.skipped} out of vocabulary")
     for a in ev.analogies:
         click.echo(f"\n  {'analogies: ' + a.name:<28}{'accuracy':>9}   coverage")
@@ -131,8 +134,9 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
             rows = a.sections + rows
         for s in rows:
             acc = _pct(s.accuracy) if s.accuracy is not None else "n/a"
-            click.echo(f"  {s.name:<28}{acc:>9}   {s.correct}/{s.evaluated} correct, {s.evaluated}/{s.questions} "
-                       f"questions ({_pct(s.coverage)}), {s.skipped} out of vocabulary")
+            click.echo(f"  {s.name:<28}{acc:>9}   {s.correct}/{s.evaluated} correct, {s.evaluated}/"
+                       f"{s.questions} question{'s' if s.questions != 1 else ''} ({_pct(s.coverage)}), "
+                       f"{s.skipped} out of vocabulary")
 
 
 @click.command("map")
@@ -145,14 +149,14 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
               help="With --top: leave out the K most frequent words first.")
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="t-SNE seed.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, help="PNG file to write.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, callback=picture_path, help=PICTURE_HELP)
 @click.option("--title", default=None, help="Title of the picture.")
 @json_option
 @example("wordstack map --top 100 --skip 100 --method tsne --out map.png\n"
          "wordstack map models/big -w romeo,juliet,tybalt,hamlet,ophelia,king,queen --out people.png\n"
          "wordstack map --top 50 --json > coords.json")
 def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
-    """A 2-D map (PCA or t-SNE) of chosen words, drawn as a labelled PNG or printed as JSON coordinates.
+    """A 2-D map (PCA or t-SNE) of chosen words, drawn as a labelled picture or printed as JSON coordinates.
 
     Labels are moved apart so that ~100 words stay readable. Unknown --words are
     skipped with a warning (and suggestions); at least 3 must be known.
@@ -161,7 +165,7 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     import corpus_tools as ct
 
     if not out and not as_json:
-        raise click.UsageError("give --out FILE.png for the picture, or --json for the coordinates")
+        raise click.UsageError("give --out FILE.png (or .svg, .pdf) for the picture, or --json for the coordinates")
     if words and top is not None:
         raise click.UsageError("give either --words or --top, not both")
     word_list = [w.strip() for item in words for w in item.split(",") if w.strip()] or None
@@ -175,7 +179,7 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     if as_json:
         echo_json({"model": str(vecs.path), "label": vecs.label, "out": out, **wm.to_dict()})
     else:
-        click.echo(f"Mapped {len(wm.words)} words ({method}) -> {out}")
+        click.echo(f"Mapped {counted(len(wm.words), 'word')} ({method}) -> {out}")
 
 
 @click.command()
@@ -188,8 +192,8 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
 @click.option("--show", type=click.IntRange(min=1), default=10, show_default=True,
               help="Words listed per cluster, nearest the centroid first.")
 @click.option("--seed", type=int, default=0, show_default=True, help="KMeans (and t-SNE) seed.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Also draw the clusters (t-SNE map) into this PNG.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default=None, callback=picture_path,
+              help="Also draw the clusters (t-SNE map) into this picture: .png, .svg or .pdf.")
 @json_option
 @example("wordstack clusters -k 20 --top 1000\n"
          "wordstack clusters models/big -k 12 --top 500 --skip 50 --out clusters.png --json")
@@ -207,10 +211,10 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
     if as_json:
         echo_json({"model": str(vecs.path), "label": vecs.label, "out": out, **result.to_dict()})
         return
-    click.echo(f"{vecs.label}: {k} clusters of the {len(result.words)} most frequent words"
+    click.echo(f"{vecs.label}: {k} clusters of the {counted(len(result.words), 'most frequent word')}"
                + (f" after the first {skip}" if skip else ""))
     for c in result.clusters:
-        click.echo(f"  {c.id:>3} ({c.size:>4} words): {', '.join(c.words)}")
+        click.echo(f"  {c.id:>3} ({c.size:>4} word{'s' if c.size != 1 else ' '}): {', '.join(c.words)}")
     if out:
         click.echo(f"Drawn -> {out}")
 
@@ -218,7 +222,8 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
 @click.command()
 @model_dir_argument
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="word2vec-bin", show_default=True)
-@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="File to write; it must not exist (wordstack never replaces a vectors file).")
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
               help="Significant digits in the text formats.")
 @json_option
@@ -236,8 +241,8 @@ def export(model_dir, fmt, out, precision, as_json):
         echo_json({"out": str(res.path), "format": res.format, "vocab_size": res.vocab_size,
                    "vector_size": res.vector_size, "bytes": res.bytes})
     else:
-        click.echo(f"Exported {res.vocab_size:,} words x {res.vector_size} dims ({res.format}, "
-                   f"{res.bytes:,} bytes) -> {res.path}")
+        click.echo(f"Exported {counted(res.vocab_size, 'word')} x {counted(res.vector_size, 'dim')} ({res.format}, "
+                   f"{counted(res.bytes, 'byte')}) -> {res.path}")
 
 
 @click.command("import")
@@ -259,15 +264,17 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
     """
     import corpus_tools as ct
 
+    configure_logging()   # the duplicates are warned about below, not logged a second time
     res = ct.import_vectors(file, out, format=fmt, limit=limit, unicode_errors=unicode_errors)
     if res.duplicates:
-        warn(f"{len(res.duplicates)} duplicated words; kept the first vector of each (e.g. {res.duplicates[0]!r})")
+        warn(f"{counted(len(res.duplicates), 'duplicated word')}; kept the first vector of each "
+             f"(e.g. {res.duplicates[0]!r})")
     if as_json:
         echo_json({"model": str(res.path), "source": str(res.source), "format": res.format, "header": res.header,
                    "vocab_size": res.vocab_size, "vector_size": res.vector_size,
                    "duplicates": len(res.duplicates), "seconds": round(res.seconds, 3)})
     else:
-        click.echo(f"Imported {res.vocab_size:,} words x {res.vector_size} dims ({res.format}) in "
+        click.echo(f"Imported {counted(res.vocab_size, 'word')} x {counted(res.vector_size, 'dim')} ({res.format}) in "
                    f"{res.seconds:.1f} s -> {res.path}")
 
 

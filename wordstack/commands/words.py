@@ -12,7 +12,7 @@ import click
 from .._console import EpochProgress, IngestProgress, configure_logging, warn
 from .._word_models import ensure_default, load_many, models_option, most_similar
 from .._options import example
-from .._output import echo_json, echo_json_line, echo_neighbors, finish, json_option, results_json
+from .._output import counted, echo_json, echo_json_line, echo_neighbors, finish, json_option, results_json
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
@@ -42,10 +42,10 @@ def _report_ingest(corpus, as_json: bool) -> None:
         return
     n_ok = len(corpus.sources) - len(corpus.skipped)
     click.echo(
-        f"Ingested {n_ok} book{'s' if n_ok != 1 else ''} "
+        f"Ingested {counted(n_ok, 'book')} "
         f"({corpus.count('tokenized')} tokenized, {corpus.count('reused')} unchanged, "
-        f"{len(corpus.skipped)} skipped): {corpus.sentences:,} sentences, {corpus.tokens:,} tokens"
-        + (f", {corpus.phrases:,} phrases" if corpus.phrases is not None else "")
+        f"{len(corpus.skipped)} skipped): {counted(corpus.sentences, 'sentence')}, {counted(corpus.tokens, 'token')}"
+        + (f", {counted(corpus.phrases, 'phrase')}" if corpus.phrases is not None else "")
         + f" in {corpus.seconds:.1f} s -> {corpus.path}"
     )
 
@@ -193,7 +193,8 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
             "seconds": round(result.seconds, 3),
         })
     else:
-        click.echo(f"Trained {result.vocab_size:,} words x {params.vector_size} dims, {params.epochs} epochs, "
+        click.echo(f"Trained {counted(result.vocab_size, 'word')} x {counted(params.vector_size, 'dim')}, "
+                   f"{counted(params.epochs, 'epoch')}, "
                    f"{result.words_per_second:,.0f} words/s in {result.seconds:.1f} s -> {result.path}")
 
 
