@@ -92,12 +92,26 @@ def write_checkpoint(path: str | os.PathLike, meta: dict[str, Any], arrays: dict
         raise IsADirectoryError(f"checkpoint path {path} is a directory; give a file name such as {path / 'model.ckpt'}")
     meta = {"format": FORMAT, "version": VERSION, **meta}
     text = json.dumps(meta, indent=1, allow_nan=True)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, replace_if=is_checkpoint, refusal="is not a wordstack checkpoint") as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr("meta.json", text)
             for name, array in arrays.items():
                 zf.writestr(f"{name}.npy", _array_bytes(array))
     return path
+
+
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    """True for a file wordstack wrote as a checkpoint: a zip whose ``meta.json`` (read
+    within :data:`MAX_META_BYTES`) carries :data:`FORMAT`. Only such a file is ever
+    replaced by :func:`write_checkpoint`; any other file at that path is refused."""
+    path = Path(path)
+    try:
+        _check_directory(path)
+        with zipfile.ZipFile(path) as zf:
+            _read_meta(path, zf, zf.getinfo("meta.json"))
+    except (OSError, KeyError, zipfile.BadZipFile, CheckpointError, ValueError):
+        return False
+    return True
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

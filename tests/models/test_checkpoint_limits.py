@@ -233,3 +233,25 @@ def test_hyperparameters_that_disagree_with_param_shapes_are_refused_before_allo
     with pytest.raises(CheckpointError, match=r"do not make the parameters meta.json declares \(W_x: \(5, 24\) "
                                               r"declared, \(5, 28\) made"):
         models.load(path)
+
+
+def test_a_file_of_the_users_is_never_overwritten_by_a_checkpoint(tmp_path):
+    """write_checkpoint (seq train --out, ff train --out, model.save) replaces only a
+    checkpoint wordstack wrote; a user's file at that path is refused and left as it was."""
+    import corpus_tools
+    import models
+    from models import tasks
+
+    model = models.RNN(hidden_size=4, n_steps=5, seed=0).fit(tasks.BinaryAddition())
+    for content in (b"my notes\n", b"PK\x03\x04 not really a zip"):
+        mine = tmp_path / "notes.ckpt"
+        mine.write_bytes(content)
+        with pytest.raises(corpus_tools.OverwriteRefusedError, match="notes.ckpt.*not a wordstack checkpoint"):
+            model.save(mine)
+        assert mine.read_bytes() == content
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.ckpt"]     # no temporary file left
+    ours = tmp_path / "model.ckpt"
+    model.save(ours)
+    model.set_params(n_steps=10).fit(tasks.BinaryAddition())
+    model.save(ours)                                       # a checkpoint of ours is replaced
+    assert models.load(ours).train_state_.step == 10
