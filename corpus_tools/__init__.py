@@ -21,7 +21,9 @@ Errors
     :class:`CorpusToolsError` and its subclasses.
 Atomic writes
     The public module :mod:`corpus_tools.atomic` (``atomic_path``, ``atomic_dir``,
-    ``write_json``, ``recover_dir``), shared with ``models``.
+    ``check_replaceable``, ``exclusive_lock``, ``write_json``, ``recover_dir``),
+    shared with ``models``; :class:`OutputFolderError` when a folder may not be
+    replaced.
 
 Each name lives in the private module that ``_EXPORTS`` below names (the
 ``TYPE_CHECKING`` block spells the same imports out for editors).
@@ -44,6 +46,7 @@ _EXPORTS = {
     "NoBooksError": "_errors",
     "CorpusError": "_errors",
     "ModelError": "_errors",
+    "OutputFolderError": "_errors",
     "UnknownWordError": "_errors",
     "MissingDependencyError": "_remote",
     # paths
@@ -116,7 +119,14 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazily (__getattr__)
     from ._corpus_dir import Corpus, SourceRecord, load_corpus
     from ._defaults import DEFAULT_CONFIGS, ensure_default_model
-    from ._errors import CorpusError, CorpusToolsError, ModelError, NoBooksError, UnknownWordError
+    from ._errors import (
+        CorpusError,
+        CorpusToolsError,
+        ModelError,
+        NoBooksError,
+        OutputFolderError,
+        UnknownWordError,
+    )
     from ._evaluate import (
         AnalogyScore,
         AnalogySection,

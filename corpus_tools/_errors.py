@@ -22,6 +22,15 @@ class ModelError(CorpusToolsError):
     """A model directory is missing, truncated or corrupt."""
 
 
+class OutputFolderError(CorpusToolsError, ValueError):
+    """An output folder may not be replaced: it holds files wordstack did not write,
+    it is the current folder, or it is (or holds) the input. Nothing was written.
+
+    Raised by :func:`corpus_tools.atomic.check_replaceable` for every command that
+    writes a folder (ingest, train, import, and the ``models`` commands).
+    """
+
+
 class UnknownWordError(CorpusToolsError, KeyError):
     """A query word is not in the model's vocabulary.
 

@@ -18,7 +18,7 @@ from typing import Callable
 from ._corpus_dir import load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
-from ._model_dir import GENSIM_MODEL, model_meta, write_model_dir
+from ._model_dir import GENSIM_MODEL, check_model_out, model_meta, write_model_dir
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,8 @@ def train(
         A corpus directory written by :func:`corpus_tools.ingest`.
     out : str or path
         The model directory to write; an existing one is replaced only when
-        training succeeds.
+        training succeeds, and only when it is a wordstack model folder holding
+        nothing else (checked before training starts).
     params : Word2VecParams, optional
     on_epoch : callable, optional
         Called with an :class:`EpochReport` after every epoch (for progress bars).
@@ -202,6 +203,9 @@ def train(
     ------
     CorpusError
         The corpus is missing or incomplete, or no word reaches ``min_count``.
+    OutputFolderError
+        ``out`` holds files wordstack did not write, is the current folder, or is
+        (or holds) the corpus.
 
     Notes
     -----
@@ -211,12 +215,13 @@ def train(
     1/workers of it): compare it across epochs of one run, not across runs with
     different ``workers``.
     """
-    from gensim.models import Word2Vec
-
     params = (params or Word2VecParams()).resolved()
+    check_model_out(out, inputs=[corpus])
     corp = load_corpus(corpus)
     if corp.tokens == 0:
         raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
+    from gensim.models import Word2Vec
+
     t0 = time.perf_counter()
     model = Word2Vec(**params.gensim_kwargs())
     corpus_file = str(corp.sentences_file)
