@@ -47,6 +47,7 @@ _EXPORTS = {
     "CorpusError": "_errors",
     "ModelError": "_errors",
     "OutputFolderError": "_errors",
+    "CorpusOutputError": "_errors",
     "UnknownWordError": "_errors",
     "MissingDependencyError": "_remote",
     # paths
@@ -121,6 +122,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
     from ._defaults import DEFAULT_CONFIGS, ensure_default_model
     from ._errors import (
         CorpusError,
+        CorpusOutputError,
         CorpusToolsError,
         ModelError,
         NoBooksError,

@@ -7,10 +7,12 @@ A corpus directory holds
     given (folders expanded in sorted order). The format gensim's ``corpus_file``
     mode reads at full speed on all cores.
 ``manifest.json``
-    Per source: path, size, modification time, SHA-256, encoding, sentence and
-    token counts, status (``ok`` or ``skipped`` with the reason); the tokenizer
-    settings; the Punkt and phrase models' digests; totals; the SHA-256 of
-    ``sentences.txt``.
+    Opens with wordstack's marker, ``"format": "wordstack-corpus", "version": 2``
+    (release 0.1 wrote ``"format": "wordstack-corpus/1"`` and no version; such
+    manifests still load). Per source: path, size, modification time, SHA-256,
+    encoding, sentence and token counts, status (``ok`` or ``skipped`` with the
+    reason); the tokenizer settings; the Punkt and phrase models' digests; totals;
+    the SHA-256 of ``sentences.txt``.
 ``punkt.json``
     The Punkt sentence model trained on the corpus (plain JSON, no pickle; see
     :mod:`corpus_tools._punkt`).
@@ -24,24 +26,37 @@ A corpus directory holds
     the first run is kept so that unchanged books stay byte-identical (pass
     ``retrain_punkt=True`` to start over).
 
-:func:`corpus_tools.ingest` (:mod:`corpus_tools._ingest`) writes the folder;
-:func:`load_corpus` opens it again and checks that it is complete.
+:func:`corpus_tools.ingest` (:mod:`corpus_tools._ingest`) writes the folder
+(into a temporary folder swapped in at the end, :func:`corpus_tools.atomic.atomic_dir`);
+:func:`load_corpus` opens it again and checks that it is complete. Only a folder
+that :func:`is_corpus_dir` recognises by the marker (or a strictly recognised 0.1
+corpus) and that holds nothing else (:func:`corpus_dir_foreign`) is ever replaced.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ._errors import CorpusError
+from ._errors import CorpusError, CorpusOutputError
 from ._tokenize import TokenizerSettings
-from .atomic import atomic_path, write_json
+from .atomic import atomic_path, check_replaceable, folder_entries, read_small_json, recover_dir, write_json
 
-CORPUS_FORMAT = "wordstack-corpus/1"
+#: The manifest's marker: ``"format": CORPUS_FORMAT, "version": CORPUS_VERSION``, its first two keys.
+CORPUS_FORMAT = "wordstack-corpus"
+CORPUS_VERSION = 2
+#: Release 0.1's ``format`` (no ``version``), and the exact keys of its manifests.
+LEGACY_FORMAT = "wordstack-corpus/1"
+LEGACY_KEYS = frozenset({"format", "created", "settings", "punkt_sha256", "phrases", "sources", "totals",
+                         "sentences_sha256", "seconds"})
+#: Largest 0.1 manifest the recogniser parses (some 100,000 books); a version-2
+#: manifest is recognised by its first bytes, whatever its size.
+LEGACY_MANIFEST_MAX_BYTES = 64 << 20
 SENTENCES = "sentences.txt"
 MANIFEST = "manifest.json"
 PUNKT = "punkt.json"
@@ -130,27 +145,94 @@ def shard_file(shard_dir: Path, sha256: str) -> Path:
     return shard_dir / f"{sha256}.txt"
 
 
-# ----------------------------------------------------------------------------- writing
+# ----------------------------------------------------------------------------- recognising our folders
+
+_V2_HEAD = re.compile(rb'\A\s*\{\s*"format"\s*:\s*"wordstack-corpus"\s*,\s*"version"\s*:\s*(\d{1,6})\s*[,}]')
+_TOP_FILES = (MANIFEST, SENTENCES, PUNKT, PHRASES)
+# What a corpus folder may hold besides: atomic_path's leftovers of an interrupted 0.1 update,
+# and in shards/ the shards, the parts of an interrupted run and a multi-part shard's temporary file.
+_TOP_TMP = re.compile(r"\A\.(?:manifest\.json|sentences\.txt|punkt\.json|phrases\.json)\.[\w-]+\.tmp\Z")
+_SHARD = re.compile(r"\A(?:[0-9a-f]{64}\.txt|\.part-[0-9a-f]{8}-\d+-\d+\.tmp|\.[0-9a-f]{64}\.txt\.[\w-]+\.tmp)\Z")
 
 
-def prepare_corpus_dir(out: str | os.PathLike) -> Path:
-    """Create ``out`` for a corpus, refusing a file or a folder of unrelated files.
+def manifest_version(folder: str | os.PathLike) -> int | None:
+    """The version of the wordstack corpus manifest in ``folder``, or None when it holds none.
+
+    Version 2 on is recognised by the marker that opens the file; version 1 (release
+    0.1, ``"format": "wordstack-corpus/1"``) strictly: exactly the keys 0.1 wrote,
+    beside a ``sentences.txt``, so that an unrelated ``manifest.json`` is never
+    taken for a corpus.
+    """
+    folder = Path(folder)
+    try:
+        with open(folder / MANIFEST, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return None
+    match = _V2_HEAD.match(head)
+    if match:
+        return int(match.group(1))
+    if LEGACY_FORMAT.encode() not in head or not (folder / SENTENCES).is_file():
+        return None
+    m = read_small_json(folder / MANIFEST, LEGACY_MANIFEST_MAX_BYTES)
+    if m is None or m.get("format") != LEGACY_FORMAT or set(m) != LEGACY_KEYS:
+        return None
+    return 1
+
+
+def is_corpus_dir(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a wordstack corpus folder (see :func:`manifest_version`)."""
+    return Path(path).is_dir() and manifest_version(path) is not None
+
+
+def _strangers(path: Path) -> list[str]:
+    """Entries of ``path`` that a corpus folder never holds (``shards/x`` for those in ``shards/``)."""
+    out = []
+    for name in folder_entries(path):
+        if name == SHARDS + "/":
+            out.extend(f"{SHARDS}/{n}" for n in folder_entries(path / SHARDS)
+                       if n.endswith("/") or not _SHARD.match(n))
+        elif name.endswith("/") or not (name in _TOP_FILES or _TOP_TMP.match(name)):
+            out.append(name)
+    return out
+
+
+def corpus_dir_foreign(path: str | os.PathLike) -> list[str]:
+    """The entries of the folder ``path`` that are not part of a wordstack corpus folder.
+
+    All of them when it holds no wordstack manifest; otherwise anything but the
+    files of the module docstring (a user's notes, a file in ``shards/``). See
+    :data:`corpus_tools.atomic.Foreign`.
+    """
+    path = Path(path)
+    if not is_corpus_dir(path):
+        return folder_entries(path)
+    return _strangers(path)
+
+
+def is_corpus_debris(path: str | os.PathLike) -> bool:
+    """True when ``path`` holds only names a corpus folder has, whatever its manifest says.
+
+    For wordstack's own cache (the default corpus in ``$WORDSTACK_HOME``): what an
+    interrupted or damaged build left there may be rebuilt. Never used for a
+    folder the user named.
+    """
+    return Path(path).is_dir() and not _strangers(Path(path))
+
+
+def check_corpus_out(out: str | os.PathLike, inputs=()) -> Path:
+    """Refuse ``out`` unless a corpus may be written there (before any work is done).
 
     Raises
     ------
-    CorpusError
-        ``out`` is a file, or a non-empty folder without a manifest.
+    CorpusOutputError
+        ``out`` holds files wordstack did not write, is the current folder, or is
+        (or holds) one of ``inputs``; see :func:`corpus_tools.atomic.check_replaceable`.
     """
-    out = Path(out).expanduser()
-    if out.exists() and not out.is_dir():
-        raise CorpusError(f"output {str(out)!r} is a file, not a folder; name a new or existing corpus folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists():
-        raise CorpusError(
-            f"output folder {str(out)!r} is not empty and holds no {MANIFEST}: it is not a wordstack corpus; "
-            "name a new folder (ingest will not write into unrelated files)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return check_replaceable(out, kind="corpus", foreign=corpus_dir_foreign, inputs=inputs, error=CorpusOutputError)
+
+
+# ----------------------------------------------------------------------------- writing
 
 
 def write_sentences(target: Path, blocks: Iterable[bytes]) -> tuple[str, int, int]:
@@ -182,6 +264,7 @@ def write_manifest(out: Path, *, settings: TokenizerSettings, punkt_sha256: str,
     ok = [s for s in sources if s.status == "ok"]
     manifest = {
         "format": CORPUS_FORMAT,
+        "version": CORPUS_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": settings.to_dict(),
         "punkt_sha256": punkt_sha256,
@@ -237,15 +320,31 @@ def _manifest_digest_input(manifest: dict) -> dict:
     return m
 
 
+def _check_format(m: dict, mpath: Path) -> None:
+    """Refuse a manifest that is not one of the versions this wordstack reads."""
+    fmt, version = m.get("format"), m.get("version")
+    if fmt == LEGACY_FORMAT or (fmt == CORPUS_FORMAT and version == CORPUS_VERSION):
+        return
+    if fmt == CORPUS_FORMAT and isinstance(version, int) and version > CORPUS_VERSION:
+        raise CorpusError(f"{mpath} is a corpus of version {version}, written by a newer wordstack; this one "
+                          f"reads versions 1 to {CORPUS_VERSION}: upgrade wordstack, or re-ingest the books")
+    raise CorpusError(f"{mpath} has format {fmt!r} (version {version!r}); this wordstack reads "
+                      f"{CORPUS_FORMAT!r} version {CORPUS_VERSION} and {LEGACY_FORMAT!r}")
+
+
 def load_corpus(path: str | os.PathLike) -> Corpus:
     """Open an existing corpus directory and check that it is complete.
+
+    Corpora of release 0.1 (manifest format ``wordstack-corpus/1``) load too.
 
     Raises
     ------
     CorpusError
-        The folder is missing, has no manifest or sentences, or they disagree.
+        The folder is missing, has no manifest or sentences, they disagree, or
+        the manifest is of a format this wordstack does not read.
     """
     path = Path(path).expanduser()
+    recover_dir(path)
     if not path.is_dir():
         raise CorpusError(
             f"corpus folder {str(path)!r} does not exist; create it with `wordstack ingest BOOKS --out {path}`"
@@ -260,8 +359,7 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
     for key in ("format", "settings", "sources", "totals", "sentences_sha256"):
         if key not in m:
             raise CorpusError(f"{mpath} lacks {key!r}; the manifest is corrupt: re-run `wordstack ingest`")
-    if m["format"] != CORPUS_FORMAT:
-        raise CorpusError(f"{mpath} has format {m['format']!r}; this wordstack reads {CORPUS_FORMAT!r}")
+    _check_format(m, mpath)
     spath = path / SENTENCES
     if not spath.exists():
         raise CorpusError(f"{spath} is missing; re-run `wordstack ingest` on the same books to rebuild it")
@@ -279,6 +377,7 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
     )
 
 
-__all__ = ["CORPUS_FORMAT", "Corpus", "MANIFEST", "PHRASES", "PUNKT", "SENTENCES", "SHARDS", "SourceRecord",
-           "load_corpus", "manifest_digest", "prepare_corpus_dir", "read_json", "shard_file", "write_manifest",
-           "write_sentences"]
+__all__ = ["CORPUS_FORMAT", "CORPUS_VERSION", "Corpus", "LEGACY_FORMAT", "MANIFEST", "PHRASES", "PUNKT", "SENTENCES",
+           "SHARDS", "SourceRecord", "check_corpus_out", "corpus_dir_foreign",
+           "is_corpus_debris", "is_corpus_dir", "load_corpus", "manifest_digest", "manifest_version", "read_json",
+           "shard_file", "write_manifest", "write_sentences"]

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from ._corpus_dir import is_corpus_debris, is_corpus_dir
 from ._errors import CorpusError
 from ._model_dir import META
 from ._paths import default_corpus_dir, default_model_dir, shipped_corpus
@@ -74,6 +76,8 @@ def ensure_default_model(
     try:
         corpus = load_corpus(corpus_dir)
     except (CorpusError, KeyError, TypeError, ValueError):  # missing or damaged cached corpus: rebuild it
+        if corpus_dir.exists() and not is_corpus_dir(corpus_dir) and is_corpus_debris(corpus_dir):
+            shutil.rmtree(corpus_dir)  # our cache, left damaged by an older release: nothing of the user's
         say(f"ingesting the shipped Shakespeare corpus into {corpus_dir}")
         corpus = ingest([shipped_corpus()], corpus_dir, progress=on_ingest_progress)
     if not retrain and model_is_current(model_dir, params, corpus.manifest_sha256):

@@ -31,6 +31,11 @@ class OutputFolderError(CorpusToolsError, ValueError):
     """
 
 
+class CorpusOutputError(OutputFolderError, CorpusError):
+    """The output folder of an ingest may not be replaced (also a :class:`CorpusError`, as
+    ingest's refusals always were)."""
+
+
 class UnknownWordError(CorpusToolsError, KeyError):
     """A query word is not in the model's vocabulary.
 

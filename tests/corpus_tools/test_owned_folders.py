@@ -231,3 +231,115 @@ def test_check_replaceable_without_a_recogniser_takes_only_missing_or_empty_fold
     (tmp_path / "file").write_text("x")
     with pytest.raises(ct.OutputFolderError, match="is a file"):
         atomic.check_replaceable(tmp_path / "file")
+
+
+# ----------------------------------------------------------------------------- 2. the corpus marker
+
+
+def fake_user_corpus(folder: Path) -> None:
+    """A user's folder that happens to look like a corpus: their own manifest.json and shards/."""
+    (folder / "shards").mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"name": "my photo album", "files": 3}))
+    (folder / "sentences.txt").write_text("my sentences\n")
+    (folder / "punkt.json").write_text("{}")
+    (folder / "shards" / "holiday.txt").write_text("the user's file")
+
+
+def test_ingest_refuses_a_folder_with_an_unrelated_manifest(tiny_corpus, tmp_path):
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "b.txt").write_text(PROSE)
+    album = tmp_path / "album"
+    fake_user_corpus(album)
+    before = snapshot(album)
+    with pytest.raises(ct.CorpusError, match="not a wordstack corpus"):
+        ct.ingest([books], album, jobs=1)
+    result = run("ingest", books, "--out", album)
+    assert result.exit_code == 1 and "holds files wordstack did not write" in result.output
+    assert snapshot(album) == before
+    with pytest.raises(ct.CorpusError):
+        ct.load_corpus(album)
+
+
+def test_a_corpus_folder_holding_a_users_file_is_refused(tiny_corpus, tmp_path):
+    corpus = tmp_path / "c"
+    shutil.copytree(tiny_corpus, corpus)
+    (corpus / "shards" / "mine.txt").write_text("mine")
+    before = snapshot(corpus)
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "b.txt").write_text(PROSE)
+    with pytest.raises(ct.CorpusError, match=r"besides the wordstack corpus.*\(shards/mine\.txt\)"):
+        ct.ingest([books], corpus, jobs=1)
+    assert snapshot(corpus) == before
+
+
+def as_release_0_1(corpus: Path) -> None:
+    """Rewrite a corpus's manifest as release 0.1 wrote it: format "wordstack-corpus/1", no version."""
+    m = json.loads((corpus / "manifest.json").read_text())
+    del m["version"]
+    m["format"] = "wordstack-corpus/1"
+    (corpus / "manifest.json").write_text(json.dumps(m, indent=2))
+
+
+def test_a_release_0_1_corpus_is_recognised_and_updated(tiny_corpus, tmp_path):
+    from corpus_tools._corpus_dir import is_corpus_dir, manifest_version
+
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "b.txt").write_text(PROSE)
+    corpus = tmp_path / "c"
+    ct.ingest([books], corpus, jobs=1)
+    as_release_0_1(corpus)
+    assert manifest_version(corpus) == 1 and ct.load_corpus(corpus).tokens > 0
+    again = ct.ingest([books], corpus, jobs=1)
+    assert again.count("reused") == 1 and manifest_version(corpus) == 2
+    # strictly: a 0.1-looking manifest with a key 0.1 never wrote, or without sentences.txt, is not ours
+    as_release_0_1(corpus)
+    m = json.loads((corpus / "manifest.json").read_text())
+    (corpus / "manifest.json").write_text(json.dumps({**m, "album": True}))
+    assert not is_corpus_dir(corpus)
+    (corpus / "manifest.json").write_text(json.dumps(m))
+    assert is_corpus_dir(corpus)
+    (corpus / "sentences.txt").unlink()
+    assert not is_corpus_dir(corpus)
+
+
+def test_ingest_out_refuses_the_books_folder_and_its_parent(tmp_path):
+    books = tmp_path / "lib" / "books"
+    books.mkdir(parents=True)
+    (books / "b.txt").write_text(PROSE)
+    before = snapshot(tmp_path / "lib")
+    for out in (books, books.parent):
+        with pytest.raises(ct.OutputFolderError, match="the input"):
+            ct.ingest([books], out, jobs=1)
+    with pytest.raises(ct.OutputFolderError, match="the input"):
+        ct.ingest([str(books / "*.txt")], books, jobs=1)
+    assert snapshot(tmp_path / "lib") == before and leftovers(tmp_path) == []
+
+
+def test_interrupted_ingest_leaves_the_previous_corpus_or_nothing(tmp_path, monkeypatch):
+    from corpus_tools import _shards
+
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "a.txt").write_text(PROSE)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(_shards, "tokenize_part", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ct.ingest([books], tmp_path / "c", jobs=1)
+    assert not (tmp_path / "c").exists() and leftovers(tmp_path) == []  # 0.1 left a folder it then refused
+    first = ct.ingest([books], tmp_path / "c", jobs=1)
+    (books / "b.txt").write_text("A new book about the sea and ships. " * 50)
+    before = snapshot(tmp_path / "c")
+    with monkeypatch.context() as m:
+        m.setattr(_shards, "tokenize_part", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ct.ingest([books], tmp_path / "c", jobs=1)
+    assert snapshot(tmp_path / "c") == before and leftovers(tmp_path) == []
+    assert ct.load_corpus(tmp_path / "c").sentences_sha256 == first.sentences_sha256
+    assert ct.ingest([books], tmp_path / "c", jobs=1).count("reused") == 1
