@@ -117,6 +117,7 @@ class Corpus:
     manifest_sha256: str
     phrases: int | None = None
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # this run's warnings beyond the books' (not in the manifest)
 
     @property
     def sentences_file(self) -> Path:

@@ -2,7 +2,8 @@
 
 :func:`ingest` is the pipeline; each step is a function below, in this order:
 
-1. find the books (:func:`corpus_tools._remote.find_sources`), and check that the output folder may
+1. find the books, skipping wordstack's own corpus and model folders among them
+   (:func:`corpus_tools._remote.find_sources`), and check that the output folder may
    be written (:func:`corpus_tools._corpus_dir.check_corpus_out`: missing, empty, or a
    wordstack corpus holding nothing else);
 2. keep the folder's Punkt sentence model (and so its shards) when it was ingested
@@ -58,7 +59,7 @@ from ._phrases import PhraseSettings, apply_phrases, phrases_file, phrases_recor
 from ._punkt import punkt_digest, punkt_to_dict, train_punkt
 from ._remote import find_sources, is_remote, local_copy
 from ._shards import drop_stale_shards, plan_books, shard_blocks, write_shards
-from ._sources import UnreadableBookError, read_book
+from ._sources import UnreadableBookError, own_folders_message, read_book
 from ._tokenize import TokenizerSettings
 from .atomic import atomic_dir, write_json
 
@@ -136,13 +137,20 @@ def ingest(
     settings: two runs on the same books write byte-identical ``sentences.txt``
     whatever ``jobs`` or ``scheduler`` is. Unreadable books (binary, corrupt
     archives) are skipped and reported in the manifest; the rest are ingested.
+    Folders that are wordstack corpora or models are not searched for books
+    (``Corpus.notes`` and a logged warning name them), so a corpus written inside
+    the books' folder is never read back as a book.
     """
     t0 = time.perf_counter()
     settings = settings or TokenizerSettings()
     _check_workers(jobs, scheduler)
     report = progress or (lambda stage, done, total: None)
     paths = [p if isinstance(p, str) else os.fspath(p) for p in paths]
-    books = find_sources(paths)
+    own: list = []
+    books = find_sources(paths, own_folders=own)
+    notes = [own_folders_message(own)] if own else []
+    for note in notes:
+        logger.warning(note)
     local = [p for p in paths + books if not is_remote(p) and os.path.exists(p)]
     target = check_corpus_out(out, inputs=local)
     old, punkt = _reusable_corpus(target, settings, retrain_punkt)
@@ -171,6 +179,7 @@ def ingest(
                                 sources=sources, sentences_sha256=sent_sha, sentences=n_sent, tokens=n_tok,
                                 seconds=time.perf_counter() - t0)
     corpus.path = Path(out).expanduser()
+    corpus.notes = notes
     return corpus
 
 

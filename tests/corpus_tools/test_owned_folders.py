@@ -343,3 +343,27 @@ def test_interrupted_ingest_leaves_the_previous_corpus_or_nothing(tmp_path, monk
     assert snapshot(tmp_path / "c") == before and leftovers(tmp_path) == []
     assert ct.load_corpus(tmp_path / "c").sentences_sha256 == first.sentences_sha256
     assert ct.ingest([books], tmp_path / "c", jobs=1).count("reused") == 1
+
+
+# ----------------------------------------------------------------------------- 3. ingest never reads its own output
+
+
+def test_ingest_of_the_books_folder_never_reads_its_own_corpus(tmp_path, monkeypatch, caplog):
+    books = tmp_path / "books"
+    books.mkdir()
+    for i in range(2):
+        (books / f"b{i}.txt").write_text(f"Book {i}. {PROSE}")
+    monkeypatch.chdir(books)
+    counts = [ct.ingest(["."], "corpus", jobs=1).tokens for _ in range(3)]
+    assert counts[0] == counts[1] == counts[2]  # 0.1: 243,780 -> 731,340 -> 1,706,460 on the shipped books
+    ct.train("corpus", "model", ct.Word2VecParams(vector_size=4, epochs=1, min_count=1, workers=1))
+    caplog.clear()
+    caplog.set_level(logging.WARNING, logger="corpus_tools")  # a CLI test may have raised it to ERROR
+    again = ct.ingest(["."], "corpus", jobs=1)
+    assert again.tokens == counts[0] and [s.path for s in again.sources] == [str(books / "b0.txt"),
+                                                                            str(books / "b1.txt")]
+    warnings = [r.getMessage() for r in caplog.records if "own corpus and model folders" in r.getMessage()]
+    assert len(warnings) == 1 and str(books / "corpus") in warnings[0] and str(books / "model") in warnings[0]
+    assert again.notes == warnings
+    # a glob pattern does not reach into them either
+    assert ct.ingest([str(books / "**" / "*.txt")], tmp_path / "c2", jobs=1).tokens == counts[0]

@@ -21,6 +21,8 @@ DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
 
 def _report_ingest(corpus, as_json: bool) -> None:
+    for note in corpus.notes:
+        warn(note)
     for s in corpus.sources:
         for w in s.warnings:
             warn(w)
