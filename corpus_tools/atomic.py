@@ -17,7 +17,9 @@ A temporary folder is locked (``fcntl.flock``) while it is being built, and so i
 old folder while it is set aside during a swap. The kernel drops such a lock when its
 process dies however it dies (kill -9 included), so what a killed run left behind is
 unlocked: the next :func:`atomic_dir` on the same target removes its temporary folder,
-and :func:`recover_dir` puts back a folder that was set aside.
+and :func:`recover_dir` puts back a folder that was set aside. :func:`exclusive_lock`
+is the same lock on a lock file, for a build that concurrent commands must wait for
+(the default model).
 
 This module is public API: ``corpus_tools`` writes corpora and model folders with it,
 and ``models`` writes its checkpoints, sweep results and pictures with it
@@ -40,7 +42,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no locks, so leftovers are never removed
     fcntl = None
 
-__all__ = ["Foreign", "OutputFolderError", "atomic_dir", "atomic_path", "check_replaceable",
+__all__ = ["Foreign", "OutputFolderError", "atomic_dir", "atomic_path", "check_replaceable", "exclusive_lock",
            "folder_entries", "read_small_json", "recover_dir", "write_json"]
 
 # tempfile and shutil are imported inside the writers: the query path only needs
@@ -401,3 +403,28 @@ def _mtime_ns(path: Path) -> int:
     except OSError:
         return 0
 
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike, *, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if needed) for the ``with`` block.
+
+    The lock is ``fcntl.flock``'s: the kernel releases it when the process ends,
+    however it ends, so a lock left by a killed process never blocks anyone. While
+    another process holds it this waits, calling ``on_wait()`` once first (to say
+    so). Without ``fcntl`` (not POSIX) the block runs unlocked.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    _HELD.add(fd)
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        _unlock(fd)
