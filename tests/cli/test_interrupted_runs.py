@@ -119,3 +119,18 @@ def test_default_model_build_killed_midway_then_a_query_works(books, tmp_path):
             os.killpg(victim.pid, signal.SIGKILL)
         victim.stderr.close()
         victim.stdout.close()
+
+
+def test_ctrl_c_during_ingest_prints_one_line_and_exits_130(books, tmp_path):
+    home = tmp_path / "home"
+    proc = start(["ingest", books, "--out", tmp_path / "c", "-j", "2"], books, home, delay=60.0,
+                 start_new_session=True)
+    wait_for_line(proc, "TOKENIZING")
+    time.sleep(0.3)  # let the second worker start too
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "ForkPoolWorker" not in err, err
+    after = [line for line in err.splitlines() if line.strip() and "TOKENIZING" not in line]
+    assert after[-1] == "Interrupted; files written so far are intact."
+    assert not (tmp_path / "c").exists() and leftovers(tmp_path) == []
