@@ -12,7 +12,9 @@ A corpus directory holds
     manifests still load). Per source: path, size, modification time, SHA-256,
     encoding, sentence and token counts, status (``ok`` or ``skipped`` with the
     reason); the tokenizer settings; the Punkt and phrase models' digests; totals;
-    the SHA-256 of ``sentences.txt``.
+    the SHA-256 of ``sentences.txt``. A path that is not valid UTF-8 (a file named
+    ``bad\\xff.txt``) is shown with ``\\xNN`` escapes in ``path`` and kept exactly,
+    percent-encoded, in ``path_bytes``.
 ``punkt.json``
     The Punkt sentence model trained on the corpus (plain JSON, no pickle; see
     :mod:`corpus_tools._punkt`).
@@ -39,6 +41,7 @@ import json
 import os
 import re
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -82,7 +85,48 @@ class SourceRecord:
     action: str = "tokenized"  # "tokenized", "reused" or "skipped" (this run; not part of the digest)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The manifest entry: valid Unicode throughout, the exact path in ``path_bytes`` when
+        the file name is not UTF-8."""
+        d = asdict(self)
+        path = _json_text(self.path)
+        head = {"path": path}
+        if path != self.path:
+            try:
+                head["path_bytes"] = urllib.parse.quote_from_bytes(os.fsencode(self.path), safe="/")
+            except UnicodeEncodeError:  # not a name from the file system: the shown form is all there is
+                pass
+        d.pop("path")
+        d["reason"] = None if self.reason is None else _json_text(self.reason)
+        d["warnings"] = [_json_text(w) for w in self.warnings]
+        return {**head, **d}
+
+    @classmethod
+    def from_dict(cls, entry: dict) -> "SourceRecord":
+        """A manifest entry back as a record (the exact path restored from ``path_bytes``)."""
+        return cls(**decode_source(entry))
+
+
+def decode_source(entry: dict) -> dict:
+    """A manifest entry with ``path`` the file's exact name again (``path_bytes`` decoded and dropped)."""
+    entry = dict(entry)
+    raw = entry.pop("path_bytes", None)
+    if isinstance(raw, str):
+        entry["path"] = os.fsdecode(urllib.parse.unquote_to_bytes(raw))
+    return entry
+
+
+def _json_text(text: str) -> str:
+    """``text`` as valid Unicode: bytes of a file name that are not UTF-8 (kept by Python as
+    surrogate escapes) become ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -364,7 +408,7 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
     spath = path / SENTENCES
     if not spath.exists():
         raise CorpusError(f"{spath} is missing; re-run `wordstack ingest` on the same books to rebuild it")
-    sources = [SourceRecord(**{**s, "action": "reused"}) for s in m["sources"]]
+    sources = [SourceRecord.from_dict({**s, "action": "reused"}) for s in m["sources"]]
     return Corpus(
         path=path,
         sources=sources,
@@ -379,6 +423,6 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
 
 
 __all__ = ["CORPUS_FORMAT", "CORPUS_VERSION", "Corpus", "LEGACY_FORMAT", "MANIFEST", "PHRASES", "PUNKT", "SENTENCES",
-           "SHARDS", "SourceRecord", "check_corpus_out", "corpus_dir_foreign",
+           "SHARDS", "SourceRecord", "check_corpus_out", "corpus_dir_foreign", "decode_source",
            "is_corpus_debris", "is_corpus_dir", "load_corpus", "manifest_digest", "manifest_version", "read_json",
            "shard_file", "write_manifest", "write_sentences"]

@@ -47,6 +47,7 @@ from ._corpus_dir import (
     SourceRecord,
     check_corpus_out,
     corpus_dir_foreign,
+    decode_source,
     manifest_version,
     read_json,
     shard_file,
@@ -213,6 +214,8 @@ def _reusable_corpus(out: Path, settings: TokenizerSettings, retrain_punkt: bool
     except CorpusError as exc:  # our folder, damaged: rebuild it rather than give up
         logger.warning("%s; rebuilding the corpus from scratch", exc)
         return None, None
+    sources = old.get("sources")
+    old["sources"] = [decode_source(s) for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
     reuse = old.get("settings") == settings.to_dict() and (out / PUNKT).exists() and not retrain_punkt
     if not reuse:
         return old, None

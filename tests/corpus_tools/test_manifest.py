@@ -1,0 +1,55 @@
+"""Issue 12, items 7, 10 and 12: what the manifest records and how it is checked.
+
+A file name that is not UTF-8 is recorded losslessly; a damaged manifest gives a clean
+CorpusError naming the file and the fix; train checks sentences.txt against the manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import corpus_tools as ct
+from wordstack.cli import cli
+
+PROSE = "The king and the queen walked in the garden. The queen spoke of love and war. " * 30
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory) -> Path:
+    books = tmp_path_factory.mktemp("books")
+    (books / "a.txt").write_text(PROSE, encoding="utf-8")
+    out = tmp_path_factory.mktemp("corpora") / "c"
+    ct.ingest([books], out, jobs=1)
+    return out
+
+
+# ----------------------------------------------------------------------------- 7. file names that are not UTF-8
+
+
+def test_book_with_a_non_utf8_file_name_is_ingested_and_recognised_on_rerun(tmp_path):
+    books = tmp_path / "books"
+    books.mkdir()
+    bad = os.path.join(os.fsencode(books), b"bad\xff.txt")
+    with open(bad, "wb") as fh:
+        fh.write(PROSE.encode("utf-8"))
+    (books / "good.txt").write_text("Another book entirely, about ships and the sea. " * 20)
+    corpus = ct.ingest([books], tmp_path / "c", jobs=1)  # 0.1: UnicodeEncodeError writing the manifest
+    assert [s.status for s in corpus.sources] == ["ok", "ok"]
+    assert os.fsencode(corpus.sources[0].path) == bad
+    raw = (tmp_path / "c" / "manifest.json").read_bytes()
+    raw.decode("utf-8")  # valid UTF-8, valid JSON
+    entry = json.loads(raw)["sources"][0]
+    assert entry["path"].endswith("bad\\xff.txt")            # shown
+    assert entry["path_bytes"].endswith("bad%FF.txt")        # kept exactly
+    again = ct.ingest([books], tmp_path / "c", jobs=1)
+    assert again.count("reused") == 2 and again.sentences_sha256 == corpus.sentences_sha256
+    assert os.fsencode(ct.load_corpus(tmp_path / "c").sources[0].path) == bad
+    result = CliRunner().invoke(cli, ["ingest", str(books), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0 and "2 unchanged" in result.output, result.output
