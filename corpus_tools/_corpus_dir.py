@@ -342,12 +342,16 @@ def write_manifest(out: Path, *, settings: TokenizerSettings, punkt_sha256: str,
 
 
 def read_json(path: Path, what: str) -> dict:
-    """One JSON file of the corpus folder; ``what`` names it in the error."""
+    """One JSON object of the corpus folder; ``what`` names it in the error."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except json.JSONDecodeError as exc:
+            obj = json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{path} is not valid JSON ({exc}); the {what} is corrupt: re-run `wordstack ingest`") from exc
+    if not isinstance(obj, dict):
+        raise CorpusError(f"{path} holds a JSON {type(obj).__name__}, not an object; the {what} is corrupt: "
+                          "re-run `wordstack ingest`")
+    return obj
 
 
 def manifest_digest(manifest: dict) -> str:
@@ -377,6 +381,33 @@ def _check_format(m: dict, mpath: Path) -> None:
                       f"{CORPUS_FORMAT!r} version {CORPUS_VERSION} and {LEGACY_FORMAT!r}")
 
 
+def _manifest_fields(m: dict, mpath: Path) -> tuple[list[SourceRecord], TokenizerSettings, int, int]:
+    """The sources, settings and totals of a manifest, each checked; a damaged one raises CorpusError."""
+    def damaged(what: str) -> CorpusError:
+        return CorpusError(f"{mpath} {what}: the manifest is damaged; rebuild the corpus with "
+                           f"`wordstack ingest BOOKS --out NEW_FOLDER` (the same books), or restore the folder")
+
+    for key, kind in (("settings", dict), ("sources", list), ("totals", dict), ("sentences_sha256", str)):
+        if key not in m:
+            raise damaged(f"lacks {key!r}")
+        if not isinstance(m[key], kind):
+            raise damaged(f"has {key!r} of type {type(m[key]).__name__}, not {kind.__name__}")
+    totals = m["totals"]
+    for key in ("sentences", "tokens"):
+        value = totals.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise damaged(f"lacks a count of {key} in 'totals' (got {value!r})")
+    try:
+        sources = [SourceRecord.from_dict({**s, "action": "reused"}) for s in m["sources"]]
+    except (TypeError, ValueError) as exc:
+        raise damaged(f"has a malformed entry in 'sources' ({exc})") from exc
+    try:
+        settings = TokenizerSettings.from_dict(m["settings"])
+    except (TypeError, ValueError) as exc:
+        raise damaged(f"has malformed 'settings' ({exc})") from exc
+    return sources, settings, totals["sentences"], totals["tokens"]
+
+
 def load_corpus(path: str | os.PathLike) -> Corpus:
     """Open an existing corpus directory and check that it is complete.
 
@@ -385,8 +416,9 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
     Raises
     ------
     CorpusError
-        The folder is missing, has no manifest or sentences, they disagree, or
-        the manifest is of a format this wordstack does not read.
+        The folder is missing, has no manifest or sentences, the manifest is
+        damaged (a missing or malformed key), or of a format this wordstack does
+        not read; the message names the file and the fix.
     """
     path = Path(path).expanduser()
     recover_dir(path)
@@ -401,23 +433,24 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
             f"create one with `wordstack ingest BOOKS --out {path}`"
         )
     m = read_json(mpath, "manifest")
-    for key in ("format", "settings", "sources", "totals", "sentences_sha256"):
-        if key not in m:
-            raise CorpusError(f"{mpath} lacks {key!r}; the manifest is corrupt: re-run `wordstack ingest`")
+    if "format" not in m:
+        raise CorpusError(f"{mpath} lacks 'format': it is not a wordstack corpus manifest; "
+                          f"create a corpus with `wordstack ingest BOOKS --out NEW_FOLDER`")
     _check_format(m, mpath)
+    sources, settings, n_sent, n_tok = _manifest_fields(m, mpath)
     spath = path / SENTENCES
     if not spath.exists():
         raise CorpusError(f"{spath} is missing; re-run `wordstack ingest` on the same books to rebuild it")
-    sources = [SourceRecord.from_dict({**s, "action": "reused"}) for s in m["sources"]]
+    phrases = m.get("phrases")
     return Corpus(
         path=path,
         sources=sources,
-        settings=TokenizerSettings.from_dict(m["settings"]),
-        sentences=m["totals"]["sentences"],
-        tokens=m["totals"]["tokens"],
+        settings=settings,
+        sentences=n_sent,
+        tokens=n_tok,
         sentences_sha256=m["sentences_sha256"],
         manifest_sha256=manifest_digest(m),
-        phrases=(m.get("phrases") or {}).get("count"),
+        phrases=phrases.get("count") if isinstance(phrases, dict) else None,
         seconds=m.get("seconds", 0.0),
     )
 

@@ -53,3 +53,27 @@ def test_book_with_a_non_utf8_file_name_is_ingested_and_recognised_on_rerun(tmp_
     assert os.fsencode(ct.load_corpus(tmp_path / "c").sources[0].path) == bad
     result = CliRunner().invoke(cli, ["ingest", str(books), "--out", str(tmp_path / "c")])
     assert result.exit_code == 0 and "2 unchanged" in result.output, result.output
+
+
+# ----------------------------------------------------------------------------- 10. damaged manifests
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda m: m.update(totals={}), "lacks a count of sentences in 'totals'"),
+    (lambda m: m.pop("totals"), "lacks 'totals'"),
+    (lambda m: m.update(sources=[{"path": "x"}]), "malformed entry in 'sources'"),
+    (lambda m: m.update(settings={"numbers": "roman"}), "malformed 'settings'"),
+    (lambda m: m.update(totals={"sentences": "many", "tokens": 3}), "count of sentences"),
+])
+def test_manifest_with_missing_keys_gives_a_clean_error(tiny_corpus, tmp_path, damage, message):
+    corpus = tmp_path / "c"
+    shutil.copytree(tiny_corpus, corpus)
+    m = json.loads((corpus / "manifest.json").read_text())
+    damage(m)
+    (corpus / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ct.CorpusError, match=message) as err:
+        ct.load_corpus(corpus)
+    assert str(corpus / "manifest.json") in str(err.value) and "wordstack ingest" in str(err.value)
+    result = CliRunner().invoke(cli, ["train", str(corpus), "--out", str(tmp_path / "m"), "--dim", "4"])
+    assert result.exit_code == 1 and result.output.startswith("Error: ") and "Traceback" not in result.output
+    assert "manifest.json" in result.output
