@@ -277,6 +277,19 @@ def check_corpus_out(out: str | os.PathLike, inputs=()) -> Path:
     return check_replaceable(out, kind="corpus", foreign=corpus_dir_foreign, inputs=inputs, error=CorpusOutputError)
 
 
+def hash_sentences(path: str | os.PathLike) -> tuple[str, int, int]:
+    """(SHA-256, sentences, tokens) of a ``sentences.txt``, read once in 1 MB blocks."""
+    h = hashlib.sha256()
+    n_sent = n_tok = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            lines = block.count(b"\n")
+            n_sent += lines
+            n_tok += block.count(b" ") + lines
+    return h.hexdigest(), n_sent, n_tok
+
+
 # ----------------------------------------------------------------------------- writing
 
 
@@ -456,6 +469,6 @@ def load_corpus(path: str | os.PathLike) -> Corpus:
 
 
 __all__ = ["CORPUS_FORMAT", "CORPUS_VERSION", "Corpus", "LEGACY_FORMAT", "MANIFEST", "PHRASES", "PUNKT", "SENTENCES",
-           "SHARDS", "SourceRecord", "check_corpus_out", "corpus_dir_foreign", "decode_source",
+           "SHARDS", "SourceRecord", "check_corpus_out", "corpus_dir_foreign", "decode_source", "hash_sentences",
            "is_corpus_debris", "is_corpus_dir", "load_corpus", "manifest_digest", "manifest_version", "read_json",
            "shard_file", "write_manifest", "write_sentences"]

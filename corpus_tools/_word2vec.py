@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
-from ._corpus_dir import load_corpus
+from ._corpus_dir import hash_sentences, load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
 from ._model_dir import GENSIM_MODEL, check_model_out, model_meta, write_model_dir
@@ -138,6 +138,7 @@ class TrainResult:
     vocab_size: int
     seconds: float
     epochs: list[EpochReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. sentences.txt edited after ingest
 
     @property
     def words_per_second(self) -> float:
@@ -209,6 +210,11 @@ def train(
 
     Notes
     -----
+    ``sentences.txt`` is hashed once before training: when it is not the file
+    the manifest describes (edited by hand), a warning names it (logged and in
+    ``TrainResult.warnings``) and ``meta.json`` records the digest and counts of
+    the text actually trained on.
+
     The loss reported per epoch is gensim's running training loss. With
     several workers in ``corpus_file`` mode gensim keeps only the tally of the
     thread that finished last, so it is a sample of the epoch's loss (about
@@ -218,7 +224,16 @@ def train(
     params = (params or Word2VecParams()).resolved()
     check_model_out(out, inputs=[corpus])
     corp = load_corpus(corpus)
-    if corp.tokens == 0:
+    sentences_sha256, n_sent, n_tok = hash_sentences(corp.sentences_file)
+    warnings = []
+    if sentences_sha256 != corp.sentences_sha256:
+        warnings.append(
+            f"{corp.sentences_file} is not the file its manifest.json describes (edited after ingest?): "
+            f"training on it as it is ({n_sent:,} sentences, {n_tok:,} tokens); re-run `wordstack ingest` to "
+            "bring the corpus up to date"
+        )
+        logger.warning(warnings[-1])
+    if n_tok == 0:
         raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
     from gensim.models import Word2Vec
 
@@ -228,7 +243,7 @@ def train(
     model.build_vocab(corpus_file=corpus_file)
     if len(model.wv) == 0:
         raise CorpusError(
-            f"no word occurs at least min_count={params.min_count} times in {corp.tokens} tokens; "
+            f"no word occurs at least min_count={params.min_count} times in {n_tok} tokens; "
             "lower --min-count or ingest more text"
         )
     callback = _gensim_callback(model.corpus_total_words, params.epochs, on_epoch)
@@ -243,7 +258,7 @@ def train(
     seconds = time.perf_counter() - t0
     out = Path(out).expanduser()
     result = TrainResult(path=out, params=params, vocab_size=len(model.wv), seconds=seconds,
-                         epochs=callback.reports)
+                         epochs=callback.reports, warnings=warnings)
     meta = model_meta(
         params=asdict(params),
         vocab_size=len(model.wv),
@@ -251,9 +266,10 @@ def train(
         corpus={
             "path": str(corp.path.resolve()),
             "manifest_sha256": corp.manifest_sha256,
-            "sentences_sha256": corp.sentences_sha256,
-            "sentences": corp.sentences,
-            "tokens": corp.tokens,
+            "sentences_sha256": sentences_sha256,  # of the text trained on
+            "sentences_match_manifest": sentences_sha256 == corp.sentences_sha256,
+            "sentences": n_sent,
+            "tokens": n_tok,
             "phrases": corp.phrases,
         },
         training={

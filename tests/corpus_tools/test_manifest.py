@@ -77,3 +77,30 @@ def test_manifest_with_missing_keys_gives_a_clean_error(tiny_corpus, tmp_path, d
     result = CliRunner().invoke(cli, ["train", str(corpus), "--out", str(tmp_path / "m"), "--dim", "4"])
     assert result.exit_code == 1 and result.output.startswith("Error: ") and "Traceback" not in result.output
     assert "manifest.json" in result.output
+
+
+# ----------------------------------------------------------------------------- 12. train checks sentences.txt
+
+
+def test_train_warns_when_sentences_were_edited_and_records_the_hash_trained_on(tiny_corpus, tmp_path, caplog):
+    corpus = tmp_path / "c"
+    shutil.copytree(tiny_corpus, corpus)
+    params = ct.Word2VecParams(vector_size=4, epochs=1, min_count=1, workers=1)
+    caplog.set_level(logging.WARNING, logger="corpus_tools")
+    clean = ct.train(corpus, tmp_path / "m0", params)
+    assert clean.warnings == [] and not caplog.records
+    meta = json.loads((tmp_path / "m0" / "meta.json").read_text())
+    assert meta["corpus"]["sentences_match_manifest"] is True
+    with open(corpus / "sentences.txt", "ab") as fh:
+        fh.write(b"a line added by hand\n")
+    edited = hashlib.sha256((corpus / "sentences.txt").read_bytes()).hexdigest()
+    result = ct.train(corpus, tmp_path / "m1", params)
+    assert len(result.warnings) == 1 and str(corpus / "sentences.txt") in result.warnings[0]
+    assert [r.getMessage() for r in caplog.records] == result.warnings
+    meta = json.loads((tmp_path / "m1" / "meta.json").read_text())
+    assert meta["corpus"]["sentences_sha256"] == edited  # 0.1 recorded the manifest's, not the file's
+    assert meta["corpus"]["sentences_match_manifest"] is False
+    assert meta["corpus"]["sentences"] == ct.load_corpus(corpus).sentences + 1
+    cli_run = CliRunner().invoke(cli, ["train", str(corpus), "--out", str(tmp_path / "m2"), "--dim", "4",
+                                       "--epochs", "1", "--min-count", "1", "--workers", "1"])
+    assert cli_run.exit_code == 0 and "sentences.txt is not the file its manifest.json describes" in cli_run.output

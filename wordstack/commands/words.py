@@ -184,6 +184,8 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
         result = ct.train(corpus, out, params, on_epoch=bar)
     finally:
         bar.close()
+    for w in result.warnings:
+        warn(w)
     if as_json:
         echo_json({
             "model": str(result.path),
