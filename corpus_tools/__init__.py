@@ -19,10 +19,12 @@ Defaults
     :func:`ensure_default_model`.
 Errors
     :class:`CorpusToolsError` and its subclasses.
-Atomic writes and pictures
+Atomic writes, owned outputs and pictures
     The public modules :mod:`corpus_tools.atomic` (``atomic_path``, ``atomic_dir``,
+    ``check_file_replaceable``, ``check_folder_replaceable``, ``exclusive_lock``,
     ``write_json``, ``recover_dir``) and :mod:`corpus_tools.pictures` (``save_figure``,
-    ``is_wordstack_picture``), shared with ``models``.
+    ``is_wordstack_picture``), shared with ``models``; :class:`OutputFolderError` when a
+    folder may not be replaced, :class:`OverwriteRefusedError` when a file may not.
 
 Each name lives in the private module that ``_EXPORTS`` below names (the
 ``TYPE_CHECKING`` block spells the same imports out for editors).
@@ -45,6 +47,8 @@ _EXPORTS = {
     "NoBooksError": "_errors",
     "CorpusError": "_errors",
     "ModelError": "_errors",
+    "OutputFolderError": "_errors",
+    "CorpusOutputError": "_errors",
     "UnknownWordError": "_errors",
     "OverwriteRefusedError": "_errors",
     "MissingDependencyError": "_remote",
@@ -120,9 +124,12 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
     from ._defaults import DEFAULT_CONFIGS, ensure_default_model
     from ._errors import (
         CorpusError,
+        CorpusError,
+        CorpusOutputError,
         CorpusToolsError,
         ModelError,
         NoBooksError,
+        OutputFolderError,
         OverwriteRefusedError,
         UnknownWordError,
     )

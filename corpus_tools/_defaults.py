@@ -1,15 +1,28 @@
-"""The default model: the shipped Shakespeare corpus, ingested and trained on first use."""
+"""The default model: the shipped Shakespeare corpus, ingested and trained on first use.
+
+The first use builds it under a lock (:data:`LOCK_NAME` in ``$WORDSTACK_HOME``,
+:func:`corpus_tools.atomic.exclusive_lock`), so that commands started together wait
+for one build instead of doing it twice or breaking it; the lock is the kernel's and
+goes with its process, so a build that was killed never blocks the next one, which
+finds the previous corpus and model or none (both are swapped in whole).
+"""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from ._corpus_dir import Corpus, is_corpus_debris, is_corpus_dir, load_corpus
 from ._errors import CorpusError
 from ._model_dir import META
-from ._paths import default_corpus_dir, default_model_dir, shipped_corpus
+from ._paths import default_corpus_dir, default_model_dir, shipped_corpus, wordstack_home
 from ._word2vec import Word2VecParams
+from .atomic import exclusive_lock
+
+#: The lock file of default-model builds, in ``$WORDSTACK_HOME``.
+LOCK_NAME = ".default-models.lock"
 
 #: The two configurations of the side-by-side comparison in A. Trask's analysis:
 #: a small fast model beside a large well-trained one.
@@ -48,7 +61,9 @@ def ensure_default_model(
     and the model trained into ``$WORDSTACK_HOME/models/<name>`` (see
     :func:`corpus_tools.wordstack_home`). Later calls find both and return at
     once; an existing model is retrained only when its parameters or corpus
-    changed, or ``retrain`` is True.
+    changed, or ``retrain`` is True. A build runs under the lock of the module
+    docstring: a second process waits for it (``on_stage`` says so) and then
+    finds the model built.
 
     Parameters
     ----------
@@ -61,7 +76,6 @@ def ensure_default_model(
     on_ingest_progress, on_epoch : callable, optional
         Passed to :func:`corpus_tools.ingest` and :func:`corpus_tools.train`.
     """
-    from ._corpus_dir import load_corpus
     from ._ingest import ingest
     from ._word2vec import train
 
@@ -71,17 +85,32 @@ def ensure_default_model(
     model_dir = default_model_dir().parent / name
     corpus_dir = default_corpus_dir()
     say = on_stage or (lambda msg: None)
-    try:
-        corpus = load_corpus(corpus_dir)
-    except (CorpusError, KeyError, TypeError, ValueError):  # missing or damaged cached corpus: rebuild it
-        say(f"ingesting the shipped Shakespeare corpus into {corpus_dir}")
-        corpus = ingest([shipped_corpus()], corpus_dir, progress=on_ingest_progress)
-    if not retrain and model_is_current(model_dir, params, corpus.manifest_sha256):
+    corpus = _cached_corpus(corpus_dir)
+    if corpus is not None and not retrain and model_is_current(model_dir, params, corpus.manifest_sha256):
         return model_dir
-    epochs = f"{params.epochs} epoch" + ("s" if params.epochs != 1 else "")
-    say(f"training {name} ({params.vector_size}d, {epochs}) into {model_dir}")
-    train(corpus_dir, model_dir, params, on_epoch=on_epoch)
+    lock = wordstack_home() / LOCK_NAME
+    with exclusive_lock(lock, on_wait=lambda: say(f"waiting for another wordstack process to finish building "
+                                                  f"the default model (lock: {lock})")):
+        corpus = _cached_corpus(corpus_dir)  # another process may have built it meanwhile
+        if corpus is None:
+            if corpus_dir.exists() and not is_corpus_dir(corpus_dir) and is_corpus_debris(corpus_dir):
+                shutil.rmtree(corpus_dir)  # our cache, left damaged by an older release: nothing of the user's
+            say(f"ingesting the shipped Shakespeare corpus into {corpus_dir}")
+            corpus = ingest([shipped_corpus()], corpus_dir, progress=on_ingest_progress)
+        elif not retrain and model_is_current(model_dir, params, corpus.manifest_sha256):
+            return model_dir
+        epochs = f"{params.epochs} epoch" + ("s" if params.epochs != 1 else "")
+        say(f"training {name} ({params.vector_size}d, {epochs}) into {model_dir}")
+        train(corpus_dir, model_dir, params, on_epoch=on_epoch)
     return model_dir
 
 
-__all__ = ["DEFAULT_CONFIGS", "ensure_default_model", "model_is_current"]
+def _cached_corpus(corpus_dir: Path) -> Corpus | None:
+    """The default corpus when it is complete, else None (missing or damaged: to be rebuilt)."""
+    try:
+        return load_corpus(corpus_dir)
+    except (CorpusError, KeyError, TypeError, ValueError):
+        return None
+
+
+__all__ = ["DEFAULT_CONFIGS", "LOCK_NAME", "ensure_default_model", "model_is_current"]

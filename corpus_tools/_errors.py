@@ -36,6 +36,20 @@ class OverwriteRefusedError(CorpusToolsError, FileExistsError):
                    "yourself first if you no longer need it")
 
 
+class OutputFolderError(CorpusToolsError, ValueError):
+    """An output folder may not be replaced: it holds files wordstack did not write,
+    it is the current folder, or it is (or holds) the input. Nothing was written.
+
+    Raised by :func:`corpus_tools.atomic.check_folder_replaceable` for every command that
+    writes a folder (ingest, train, import, and the ``models`` commands).
+    """
+
+
+class CorpusOutputError(OutputFolderError, CorpusError):
+    """The output folder of an ingest may not be replaced (also a :class:`CorpusError`, as
+    ingest's refusals always were)."""
+
+
 class UnknownWordError(CorpusToolsError, KeyError):
     """A query word is not in the model's vocabulary.
 

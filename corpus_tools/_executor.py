@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
@@ -184,6 +185,9 @@ _POOL_MODEL: list = []
 
 
 def _init_pool_worker(spec: ModelSpec) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it (it terminates the
+    # pool and says so in one line); a worker interrupted too would print its traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _POOL_MODEL[:] = [spec]
     worker_model(spec)
 

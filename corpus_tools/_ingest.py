@@ -2,8 +2,10 @@
 
 :func:`ingest` is the pipeline; each step is a function below, in this order:
 
-1. find the books and open the output folder (:func:`corpus_tools._remote.find_sources`,
-   :func:`corpus_tools._corpus_dir.prepare_corpus_dir`);
+1. find the books, skipping wordstack's own corpus and model folders among them
+   (:func:`corpus_tools._remote.find_sources`), and check that the output folder may
+   be written (:func:`corpus_tools._corpus_dir.check_corpus_out`: missing, empty, or a
+   wordstack corpus holding nothing else);
 2. keep the folder's Punkt sentence model (and so its shards) when it was ingested
    before with the same settings (:func:`_reusable_corpus`); otherwise train a new one
    on a sample of the books and start over (:func:`_train_sentence_model`,
@@ -15,6 +17,10 @@
    (:func:`_corpus_text`, :mod:`corpus_tools._phrases`);
 5. write ``sentences.txt`` and ``manifest.json``
    (:mod:`corpus_tools._corpus_dir`, which also describes the folder's files).
+
+Steps 2 to 5 write into a temporary folder beside the output, swapped in at the end
+(:func:`corpus_tools.atomic.atomic_dir`; reused shards are hard links to the old
+folder's): Ctrl-C, kill -9 or a failure leaves the previous corpus, or nothing.
 
 The per-book work runs on an *executor* (:mod:`corpus_tools._executor`): ``jobs``
 local processes by default, or a Dask cluster with ``scheduler=``
@@ -32,7 +38,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ._corpus_dir import (
-    CORPUS_FORMAT,
     MANIFEST,
     PHRASES,
     PUNKT,
@@ -40,21 +45,24 @@ from ._corpus_dir import (
     SHARDS,
     Corpus,
     SourceRecord,
-    prepare_corpus_dir,
+    check_corpus_out,
+    corpus_dir_foreign,
+    decode_source,
+    manifest_version,
     read_json,
     shard_file,
     write_manifest,
     write_sentences,
 )
-from ._errors import CorpusError, NoBooksError
+from ._errors import CorpusError, CorpusOutputError, NoBooksError
 from ._executor import Executor, LocalExecutor, default_jobs
 from ._phrases import PhraseSettings, apply_phrases, phrases_file, phrases_record, train_phrases
 from ._punkt import punkt_digest, punkt_to_dict, train_punkt
-from ._remote import find_sources, local_copy
+from ._remote import find_sources, is_remote, local_copy
 from ._shards import drop_stale_shards, plan_books, shard_blocks, write_shards
-from ._sources import UnreadableBookError, read_book
+from ._sources import UnreadableBookError, own_folders_message, read_book
 from ._tokenize import TokenizerSettings
-from .atomic import write_json
+from .atomic import atomic_dir, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +92,10 @@ def ingest(
     out : str or path
         The corpus directory; created if needed. When it already holds a corpus,
         unchanged books are reused and only new or changed ones are tokenized.
+        It is written whole into a temporary folder and swapped in at the end, so
+        an interrupted ingest leaves the previous corpus (or nothing). A folder
+        that is not a wordstack corpus, or a corpus folder holding other files, is
+        refused before anything is written.
     settings : TokenizerSettings, optional
         Tokenizer settings (defaults: lowercase, joined apostrophes and hyphens,
         numbers kept). Changing them re-tokenizes every book.
@@ -113,8 +125,10 @@ def ingest(
     ------
     NoBooksError
         A path does not exist or no book could be read at all.
-    CorpusError
-        ``out`` exists but is not a corpus directory.
+    CorpusOutputError
+        (an :class:`OutputFolderError` and a :class:`CorpusError`) ``out`` holds
+        files wordstack did not write (an unrelated ``manifest.json`` included), is
+        the current folder, or is (or holds) one of the books.
     MissingDependencyError
         ``scheduler`` is given but dask[distributed] is not installed.
 
@@ -124,37 +138,50 @@ def ingest(
     settings: two runs on the same books write byte-identical ``sentences.txt``
     whatever ``jobs`` or ``scheduler`` is. Unreadable books (binary, corrupt
     archives) are skipped and reported in the manifest; the rest are ingested.
+    Folders that are wordstack corpora or models are not searched for books
+    (``Corpus.notes`` and a logged warning name them), so a corpus written inside
+    the books' folder is never read back as a book.
     """
     t0 = time.perf_counter()
     settings = settings or TokenizerSettings()
     _check_workers(jobs, scheduler)
     report = progress or (lambda stage, done, total: None)
-    books = find_sources(paths)
-    out = prepare_corpus_dir(out)
-    shard_dir = out / SHARDS
-    old, punkt = _reusable_corpus(out, settings, retrain_punkt)
+    paths = [p if isinstance(p, str) else os.fspath(p) for p in paths]
+    own: list = []
+    books = find_sources(paths, own_folders=own)
+    notes = [own_folders_message(own)] if own else []
+    for note in notes:
+        logger.warning(note)
+    local = [p for p in paths + books if not is_remote(p) and os.path.exists(p)]
+    target = check_corpus_out(out, inputs=local)
+    old, punkt = _reusable_corpus(target, settings, retrain_punkt)
     executors = _ExecutorStarter(scheduler, jobs)
-    try:
-        if punkt is None:
-            executors.start_ahead()  # every book will be tokenized: start the cluster meanwhile
-            punkt = _train_sentence_model(books, settings, report)
-            shutil.rmtree(shard_dir, ignore_errors=True)
-            old = None
-        shard_dir.mkdir(exist_ok=True)
-        write_json(out / PUNKT, punkt)
-        sources = _tokenize_books(books, shard_dir, old, punkt, settings, executors.get, report)
-        ok = _readable_books(sources)
-        drop_stale_shards(shard_dir, ok)
-        phrase_record, blocks = _corpus_text(out, [shard_file(shard_dir, s.sha256) for s in ok], phrases,
-                                             executors.get, report)
-        report("write", 0, 1)
-        sent_sha, n_sent, n_tok = write_sentences(out / SENTENCES, blocks)
-        report("write", 1, 1)
-    finally:
-        executors.close()
-    return write_manifest(out, settings=settings, punkt_sha256=punkt_digest(punkt), phrases=phrase_record,
-                          sources=sources, sentences_sha256=sent_sha, sentences=n_sent, tokens=n_tok,
-                          seconds=time.perf_counter() - t0)
+    with atomic_dir(target, kind="corpus", foreign=corpus_dir_foreign, error=CorpusOutputError) as tmp:
+        shard_dir = tmp / SHARDS
+        shard_dir.mkdir()
+        try:
+            if punkt is None:
+                executors.start_ahead()  # every book will be tokenized: start the cluster meanwhile
+                punkt = _train_sentence_model(books, settings, report)
+                old = None
+            write_json(tmp / PUNKT, punkt)
+            sources = _tokenize_books(books, target / SHARDS, shard_dir, old, punkt, settings, executors.get,
+                                      report)
+            ok = _readable_books(sources)
+            drop_stale_shards(shard_dir, ok)
+            phrase_record, blocks = _corpus_text(tmp, [shard_file(shard_dir, s.sha256) for s in ok], phrases,
+                                                 executors.get, report)
+            report("write", 0, 1)
+            sent_sha, n_sent, n_tok = write_sentences(tmp / SENTENCES, blocks)
+            report("write", 1, 1)
+        finally:
+            executors.close()
+        corpus = write_manifest(tmp, settings=settings, punkt_sha256=punkt_digest(punkt), phrases=phrase_record,
+                                sources=sources, sentences_sha256=sent_sha, sentences=n_sent, tokens=n_tok,
+                                seconds=time.perf_counter() - t0)
+    corpus.path = Path(out).expanduser()
+    corpus.notes = notes
+    return corpus
 
 
 # ----------------------------------------------------------------------------- the steps
@@ -174,27 +201,29 @@ def _check_workers(jobs: int | None, scheduler) -> None:
 def _reusable_corpus(out: Path, settings: TokenizerSettings, retrain_punkt: bool) -> tuple[dict | None, dict | None]:
     """The folder's previous manifest, and its Punkt model when it can be kept (else None).
 
-    The model is kept when the folder holds a corpus of this format made with the
-    same settings, whose ``punkt.json`` is the one its manifest names, and
-    ``retrain_punkt`` is False: then unchanged books give byte-identical shards
-    and are reused. A damaged manifest is logged and the corpus rebuilt.
+    ``out`` has passed :func:`check_corpus_out`: it is missing, empty or a wordstack
+    corpus. The model is kept when it was made with the same settings, its
+    ``punkt.json`` is the one its manifest names, and ``retrain_punkt`` is False:
+    then unchanged books give byte-identical shards and are reused. A damaged
+    manifest is logged and the corpus rebuilt.
     """
-    old = None
-    if (out / MANIFEST).exists():
-        try:
-            old = read_json(out / MANIFEST, "manifest")
-        except CorpusError as exc:  # our folder, damaged: rebuild it rather than give up
-            logger.warning("%s; rebuilding the corpus from scratch", exc)
-    reuse = (
-        old is not None
-        and old.get("format") == CORPUS_FORMAT
-        and old.get("settings") == settings.to_dict()
-        and (out / PUNKT).exists()
-        and not retrain_punkt
-    )
+    if manifest_version(out) is None:
+        return None, None
+    try:
+        old = read_json(out / MANIFEST, "manifest")
+    except CorpusError as exc:  # our folder, damaged: rebuild it rather than give up
+        logger.warning("%s; rebuilding the corpus from scratch", exc)
+        return None, None
+    sources = old.get("sources")
+    old["sources"] = [decode_source(s) for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
+    reuse = old.get("settings") == settings.to_dict() and (out / PUNKT).exists() and not retrain_punkt
     if not reuse:
         return old, None
-    punkt = read_json(out / PUNKT, "Punkt model")
+    try:
+        punkt = read_json(out / PUNKT, "Punkt model")
+    except CorpusError as exc:
+        logger.warning("%s; training a new one", exc)
+        return old, None
     if punkt_digest(punkt) != old.get("punkt_sha256"):
         return old, None
     return old, punkt
@@ -231,10 +260,14 @@ def _punkt_sample(books: list[str], settings: TokenizerSettings) -> Iterator[str
             yield pieces[len(pieces) // 2][:per_book * 2]
 
 
-def _tokenize_books(books: list[str], shard_dir: Path, old: dict | None, punkt: dict, settings: TokenizerSettings,
-                    get_executor: Callable[[], Executor], report: ProgressFn) -> list[SourceRecord]:
-    """Tokenize what changed into shards, reuse the rest; one record a book, in book order."""
-    records, todo = plan_books(books, shard_dir, old)
+def _tokenize_books(books: list[str], old_shards: Path, shard_dir: Path, old: dict | None, punkt: dict,
+                    settings: TokenizerSettings, get_executor: Callable[[], Executor],
+                    report: ProgressFn) -> list[SourceRecord]:
+    """Tokenize what changed into ``shard_dir``, link the rest from ``old_shards``; one record a book, in order."""
+    records, todo = plan_books(books, old_shards, old)
+    for r in records:
+        if r is not None and r.action == "reused":
+            _link_shard(shard_file(old_shards, r.sha256), shard_file(shard_dir, r.sha256))
     report("tokenize", 0, len(todo))
     if todo:
         write_shards(todo, records, shard_dir, punkt, settings, get_executor(),
@@ -243,6 +276,16 @@ def _tokenize_books(books: list[str], shard_dir: Path, old: dict | None, punkt: 
     if len(sources) != len(books):  # pragma: no cover - would be an executor bug
         raise CorpusError(f"{len(books) - len(sources)} book(s) came back from no worker; run ingest again")
     return sources
+
+
+def _link_shard(old: Path, new: Path) -> None:
+    """Reuse a shard of the previous corpus: a hard link (free), or a copy where links are not allowed."""
+    if new.exists():  # the same book twice
+        return
+    try:
+        os.link(old, new)
+    except OSError:
+        shutil.copyfile(old, new)
 
 
 def _readable_books(sources: list[SourceRecord]) -> list[SourceRecord]:

@@ -38,9 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import ModelError
-from ._model_dir import model_meta, write_model_dir
+from ._model_dir import check_model_out, model_meta, write_model_dir
 from ._vectors import Vectors
-from .atomic import atomic_path, check_replaceable
+from .atomic import atomic_path, check_file_replaceable
 
 logger = logging.getLogger(__name__)
 
@@ -444,7 +444,9 @@ def import_vectors(path: str | os.PathLike, out: str | os.PathLike, *, format: s
         The vectors file (see :func:`read_word2vec`).
     out : str or path
         The model directory to write (atomically; an existing one is replaced
-        only when the import succeeds).
+        only when the import succeeds, and only when it is a wordstack model
+        folder holding nothing else: anything else raises
+        :class:`~corpus_tools.OutputFolderError` before the file is read).
     format, unicode_errors, limit
         As for :func:`read_word2vec`.
 
@@ -460,6 +462,7 @@ def import_vectors(path: str | os.PathLike, out: str | os.PathLike, *, format: s
     """
     t0 = time.perf_counter()
     source = Path(path).expanduser()
+    check_model_out(out, inputs=[source])  # before reading a byte: a folder of the user's is never replaced
     words, vectors, info = read_word2vec(source, format=format, unicode_errors=unicode_errors, limit=limit)
     _check_words(words, source)
     seen: dict[str, int] = {}
@@ -543,7 +546,7 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"precision must be an integer from 1 to 17, got {precision!r}")
     out = Path(out).expanduser()
-    check_replaceable(out, False, _EXPORT_REFUSAL)
+    check_file_replaceable(out, False, _EXPORT_REFUSAL)
     vecs = model if isinstance(model, Vectors) else Vectors.load(model)
     for i, w in enumerate(vecs.words):
         if not w or any(ch.isspace() for ch in w):

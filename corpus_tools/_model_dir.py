@@ -37,7 +37,7 @@ from typing import Callable, Iterable, NamedTuple
 import numpy as np
 
 from ._errors import ModelError
-from .atomic import atomic_dir, recover_dir
+from .atomic import atomic_dir, check_folder_replaceable, folder_entries, read_small_json, recover_dir
 
 MODEL_FORMAT = "wordstack-word2vec/1"
 META = "meta.json"
@@ -47,6 +47,8 @@ NORMS = "norms.npy"
 GENSIM_MODEL = "word2vec.model"
 #: The files every model folder has, whose sizes ``meta.json`` records.
 SIZED_FILES = (VECTORS, NORMS, VOCAB)
+#: Largest ``meta.json`` the recogniser reads (a real one is a few kB).
+MARKER_MAX_BYTES = 1 << 20
 
 
 class ModelFiles(NamedTuple):
@@ -79,6 +81,46 @@ def model_meta(**fields) -> dict:
     return {"format": MODEL_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
 
 
+# ----------------------------------------------------------------------------- recognising our folders
+
+
+def is_model_dir(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder whose ``meta.json`` carries :data:`MODEL_FORMAT` (release 0.1 on)."""
+    meta = read_small_json(Path(path) / META, MARKER_MAX_BYTES)
+    return meta is not None and meta.get("format") == MODEL_FORMAT
+
+
+def _is_model_file(name: str) -> bool:
+    return name in (META, GENSIM_MODEL, *SIZED_FILES) or (
+        name.startswith(GENSIM_MODEL + ".") and name.endswith(".npy")  # gensim's large arrays beside its pickle
+    )
+
+
+def model_dir_foreign(path: str | os.PathLike) -> list[str]:
+    """The entries of the folder ``path`` that are not part of a wordstack model folder.
+
+    All of them when its ``meta.json`` lacks the model format stamp; otherwise
+    anything but the files of the module docstring (a user's notes, a subfolder).
+    See :data:`corpus_tools.atomic.Foreign`.
+    """
+    names = folder_entries(path)
+    if not is_model_dir(path):
+        return names
+    return [n for n in names if not _is_model_file(n)]
+
+
+def check_model_out(out: str | os.PathLike, inputs=()) -> Path:
+    """Refuse ``out`` unless a model folder may be written there (before any work is done).
+
+    Raises
+    ------
+    corpus_tools.OutputFolderError
+        ``out`` holds files wordstack did not write, is the current folder, or is
+        (or holds) one of ``inputs``; see :func:`corpus_tools.atomic.check_folder_replaceable`.
+    """
+    return check_folder_replaceable(out, kind="model", foreign=model_dir_foreign, inputs=inputs)
+
+
 def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarray, counts: Iterable[int],
                     meta: dict, *, extra: Callable[[Path], None] | None = None) -> None:
     """Write a model folder atomically (see the module docstring).
@@ -86,7 +128,8 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
     Parameters
     ----------
     out : str or path
-        The folder; an existing one is replaced only when writing succeeds.
+        The folder; an existing one is replaced only when writing succeeds, and
+        only when it is a wordstack model folder (or empty): see :func:`check_model_out`.
     words : list of str
         The vocabulary, in row order.
     vectors : ndarray of shape (V, D)
@@ -100,7 +143,7 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
         written, to add more files (the trained gensim model).
     """
     unit, norms = unit_rows(vectors)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="model", foreign=model_dir_foreign) as tmp:
         np.save(tmp / VECTORS, unit)
         np.save(tmp / NORMS, norms)
         with open(tmp / VOCAB, "w", encoding="utf-8", newline="\n") as fh:
@@ -254,4 +297,5 @@ def _read_vocab(vocab_path: Path, n_rows: int) -> tuple[list[str], list[int]]:
 
 
 __all__ = ["GENSIM_MODEL", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS",
-           "VOCAB", "model_meta", "read_model_dir", "unit_rows", "write_model_dir"]
+           "VOCAB", "check_model_out", "is_model_dir", "model_dir_foreign", "model_meta", "read_model_dir", "unit_rows",
+           "write_model_dir"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import os
 import re
 import shutil
@@ -30,7 +31,9 @@ import urllib.parse
 from typing import Iterable, Iterator
 
 from ._errors import CorpusToolsError, NoBooksError
-from ._sources import BOOK_SUFFIXES, UnreadableBookError, file_sha256, find_books
+from ._sources import BOOK_SUFFIXES, UnreadableBookError, file_sha256, find_books, own_folders_message
+
+logger = logging.getLogger(__name__)
 
 # scheme://... or chained fsspec URLs such as simplecache::s3://...
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*(?:::[A-Za-z][A-Za-z0-9+.\-]*)*://")
@@ -116,12 +119,14 @@ def _find_remote(url: str) -> list[str]:
     return [fs.unstrip_protocol(p) for p in found]
 
 
-def find_sources(paths: Iterable[str | os.PathLike]) -> list[str]:
+def find_sources(paths: Iterable[str | os.PathLike], *, own_folders: list | None = None) -> list[str]:
     """Expand local paths, ``file://`` URLs and fsspec URLs into book sources, in order.
 
     Local paths and ``file://`` URLs are expanded by :func:`corpus_tools.find_books`
-    (absolute paths as ``str``); other URLs by fsspec (folders recursively, sorted;
-    glob patterns). Duplicates are dropped, first occurrence kept.
+    (absolute paths as ``str``; wordstack's own corpus and model folders left out,
+    and listed in ``own_folders`` when given, else named in one logged warning);
+    other URLs by fsspec (folders recursively, sorted; glob patterns). Duplicates
+    are dropped, first occurrence kept.
 
     Raises
     ------
@@ -133,16 +138,21 @@ def find_sources(paths: Iterable[str | os.PathLike]) -> list[str]:
         raise NoBooksError("no books given; name files, folders or glob patterns of books")
     found: list[str] = []
     seen: set[str] = set()
+    own: list = []
     for item in raw:
         if is_remote(item):
             sources = _find_remote(item)
         else:
             local = file_url_to_path(item) if is_url(item) else item
-            sources = [str(p) for p in find_books([local])]
+            sources = [str(p) for p in find_books([local], own_folders=own)]
         for s in sources:
             if s not in seen:
                 seen.add(s)
                 found.append(s)
+    if own_folders is not None:
+        own_folders.extend(own)
+    elif own:
+        logger.warning(own_folders_message(own))
     return found
 
 

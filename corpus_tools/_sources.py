@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import html.parser
 import io
+import logging
 import lzma
 import os
 import posixpath
@@ -33,7 +34,9 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 from xml.etree import ElementTree
 
+from ._corpus_dir import is_corpus_dir
 from ._errors import CorpusToolsError, NoBooksError
+from ._model_dir import is_model_dir
 
 #: Suffixes a folder scan picks up. A file named explicitly is read whatever its suffix.
 BOOK_SUFFIXES = (".txt", ".text", ".gz", ".bz2", ".xz", ".epub")
@@ -49,6 +52,8 @@ _END_RE = re.compile(
     re.IGNORECASE,
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+logger = logging.getLogger(__name__)
 
 
 class UnreadableBookError(CorpusToolsError):
@@ -83,17 +88,76 @@ class BookInfo:
     warnings: list[str] = field(default_factory=list)
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def _own_kind(folder: Path) -> str | None:
+    """"corpus" or "model" when ``folder`` is one of wordstack's own (recognised by its marker)."""
+    if is_corpus_dir(folder):
+        return "corpus"
+    if is_model_dir(folder):
+        return "model"
+    return None
 
 
-def find_books(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def own_folders_message(folders: list[tuple[Path, str]]) -> str:
+    """The one warning about wordstack folders left out of a search for books."""
+    shown = ", ".join(f"{path} ({kind})" for path, kind in folders[:5])
+    more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+    return (f"not reading wordstack's own corpus and model folders as books: {shown}{more}; "
+            "name their files directly to read them anyway")
+
+
+def _scan_folder(root: Path, own: list[tuple[Path, str]]) -> list[Path]:
+    """The book files under ``root``, sorted; hidden entries and wordstack's own folders left out."""
+    kind = _own_kind(root)
+    if kind is not None:
+        own.append((root, kind))
+        return []
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        keep = []
+        for d in sorted(dirnames):
+            if d.startswith("."):
+                continue
+            kind = _own_kind(here / d)
+            if kind is not None:
+                own.append((here / d, kind))
+            else:
+                keep.append(d)
+        dirnames[:] = keep
+        found.extend(here / f for f in filenames
+                     if not f.startswith(".") and f.lower().endswith(BOOK_SUFFIXES) and (here / f).is_file())
+    return sorted(found)
+
+
+def _in_own_folder(path: Path, cache: dict[Path, str | None], own: list[tuple[Path, str]]) -> bool:
+    """True when a folder above ``path`` is one of wordstack's own (first one found is noted in ``own``)."""
+    for folder in path.parents:
+        if folder not in cache:
+            cache[folder] = _own_kind(folder)
+            if cache[folder] is not None:
+                own.append((folder, cache[folder]))
+        if cache[folder] is not None:
+            return True
+    return False
+
+
+def find_books(paths: Iterable[str | os.PathLike], *,
+               own_folders: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Expand files, folders (recursively) and glob patterns into a list of book files.
+
+    Folders that are wordstack corpus or model folders (recognised by their
+    marker, see :func:`corpus_tools._corpus_dir.is_corpus_dir` and
+    :func:`corpus_tools._model_dir.is_model_dir`) are not searched, nor are the
+    files of a glob pattern inside one: ingest never reads its own output. A file
+    named explicitly is read wherever it is.
 
     Parameters
     ----------
     paths : iterable of str or path
         Files, folders or glob patterns (``books/**/*.txt``).
+    own_folders : list, optional
+        Receives ``(folder, "corpus" or "model")`` for each folder left out; without
+        it, one warning naming them is logged.
 
     Returns
     -------
@@ -108,6 +172,8 @@ def find_books(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """
     found: list[Path] = []
     seen: set[Path] = set()
+    own: list[tuple[Path, str]] = []
+    cache: dict[Path, str | None] = {}
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise NoBooksError("no books given; name files, folders or glob patterns of books")
@@ -115,22 +181,20 @@ def find_books(paths: Iterable[str | os.PathLike]) -> list[Path]:
         candidates: list[Path]
         p = Path(raw).expanduser()
         if p.is_dir():
+            skipped = len(own)
             root = p.resolve()
-            candidates = sorted(
-                f
-                for f in root.rglob("*")
-                if f.is_file() and f.name.lower().endswith(BOOK_SUFFIXES) and not _is_hidden(f, root)
-            )
+            candidates = [] if _in_own_folder(root, cache, own) else _scan_folder(root, own)
             if not candidates:
+                why = f" ({own_folders_message(own[skipped:])})" if len(own) > skipped else ""
                 raise NoBooksError(
                     f"folder {raw!r} holds no books: wordstack reads files ending in "
-                    f"{', '.join(BOOK_SUFFIXES)}; put books there or name the files directly"
+                    f"{', '.join(BOOK_SUFFIXES)}; put books there or name the files directly{why}"
                 )
         elif p.is_file():
             candidates = [p.resolve()]
         elif glob.has_magic(raw):
             candidates = sorted(Path(m).resolve() for m in glob.glob(os.path.expanduser(raw), recursive=True))
-            candidates = [c for c in candidates if c.is_file()]
+            candidates = [c for c in candidates if c.is_file() and not _in_own_folder(c, cache, own)]
             if not candidates:
                 raise NoBooksError(f"pattern {raw!r} matches no files; check the pattern and quote it")
         else:
@@ -139,6 +203,10 @@ def find_books(paths: Iterable[str | os.PathLike]) -> list[Path]:
             if c not in seen:
                 seen.add(c)
                 found.append(c)
+    if own_folders is not None:
+        own_folders.extend(own)
+    elif own:
+        logger.warning(own_folders_message(own))
     return found
 
 

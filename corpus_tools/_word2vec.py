@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
-from ._corpus_dir import load_corpus
+from ._corpus_dir import hash_sentences, load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
-from ._model_dir import GENSIM_MODEL, model_meta, write_model_dir
+from ._model_dir import GENSIM_MODEL, check_model_out, model_meta, write_model_dir
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ class TrainResult:
     vocab_size: int
     seconds: float
     epochs: list[EpochReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. sentences.txt edited after ingest
 
     @property
     def words_per_second(self) -> float:
@@ -189,7 +190,8 @@ def train(
         A corpus directory written by :func:`corpus_tools.ingest`.
     out : str or path
         The model directory to write; an existing one is replaced only when
-        training succeeds.
+        training succeeds, and only when it is a wordstack model folder holding
+        nothing else (checked before training starts).
     params : Word2VecParams, optional
     on_epoch : callable, optional
         Called with an :class:`EpochReport` after every epoch (for progress bars).
@@ -202,29 +204,47 @@ def train(
     ------
     CorpusError
         The corpus is missing or incomplete, or no word reaches ``min_count``.
+    OutputFolderError
+        ``out`` holds files wordstack did not write, is the current folder, or is
+        (or holds) the corpus.
 
     Notes
     -----
+    ``sentences.txt`` is hashed once before training: when it is not the file
+    the manifest describes (edited by hand), a warning names it (logged and in
+    ``TrainResult.warnings``) and ``meta.json`` records the digest and counts of
+    the text actually trained on.
+
     The loss reported per epoch is gensim's running training loss. With
     several workers in ``corpus_file`` mode gensim keeps only the tally of the
     thread that finished last, so it is a sample of the epoch's loss (about
     1/workers of it): compare it across epochs of one run, not across runs with
     different ``workers``.
     """
+    params = (params or Word2VecParams()).resolved()
+    check_model_out(out, inputs=[corpus])
+    corp = load_corpus(corpus)
+    sentences_sha256, n_sent, n_tok = hash_sentences(corp.sentences_file)
+    warnings = []
+    if sentences_sha256 != corp.sentences_sha256:
+        warnings.append(
+            f"{corp.sentences_file} is not the file its manifest.json describes (edited after ingest?): "
+            f"training on it as it is ({n_sent:,} sentences, {n_tok:,} tokens); re-run `wordstack ingest` to "
+            "bring the corpus up to date"
+        )
+        logger.warning(warnings[-1])
+    if n_tok == 0:
+        raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
     from gensim.models import Word2Vec
 
-    params = (params or Word2VecParams()).resolved()
-    corp = load_corpus(corpus)
-    if corp.tokens == 0:
-        raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
     t0 = time.perf_counter()
     model = Word2Vec(**params.gensim_kwargs())
     corpus_file = str(corp.sentences_file)
     model.build_vocab(corpus_file=corpus_file)
     if len(model.wv) == 0:
         raise CorpusError(
-            f"no word occurs at least min_count={params.min_count} times in {corp.tokens} "
-            f"token{'s' if corp.tokens != 1 else ''}; "
+            f"no word occurs at least min_count={params.min_count} times in {n_tok} "
+            f"token{'s' if n_tok != 1 else ''}; "
             "lower --min-count or ingest more text"
         )
     callback = _gensim_callback(model.corpus_total_words, params.epochs, on_epoch)
@@ -239,7 +259,7 @@ def train(
     seconds = time.perf_counter() - t0
     out = Path(out).expanduser()
     result = TrainResult(path=out, params=params, vocab_size=len(model.wv), seconds=seconds,
-                         epochs=callback.reports)
+                         epochs=callback.reports, warnings=warnings)
     meta = model_meta(
         params=asdict(params),
         vocab_size=len(model.wv),
@@ -247,9 +267,10 @@ def train(
         corpus={
             "path": str(corp.path.resolve()),
             "manifest_sha256": corp.manifest_sha256,
-            "sentences_sha256": corp.sentences_sha256,
-            "sentences": corp.sentences,
-            "tokens": corp.tokens,
+            "sentences_sha256": sentences_sha256,  # of the text trained on
+            "sentences_match_manifest": sentences_sha256 == corp.sentences_sha256,
+            "sentences": n_sent,
+            "tokens": n_tok,
             "phrases": corp.phrases,
         },
         training={

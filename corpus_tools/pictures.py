@@ -27,7 +27,7 @@ import re
 import struct
 from pathlib import Path
 
-from .atomic import atomic_path, check_replaceable
+from .atomic import atomic_path, check_file_replaceable
 
 __all__ = ["CREATOR", "PICTURE_FORMATS", "check_picture_path", "is_wordstack_picture", "picture_format",
            "save_figure"]
@@ -128,7 +128,7 @@ def check_picture_path(path: str | os.PathLike) -> str:
         A file is there that wordstack did not draw.
     """
     fmt = picture_format(path)
-    check_replaceable(Path(path).expanduser(), is_wordstack_picture, _REFUSAL)
+    check_file_replaceable(Path(path).expanduser(), is_wordstack_picture, _REFUSAL)
     return fmt
 
 

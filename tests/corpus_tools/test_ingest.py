@@ -42,7 +42,7 @@ def test_ingest_writes_corpus_and_manifest(tmp_path):
     assert "the quick brown fox jumps over the lazy dog" in sents
     assert any("wellearned" in s and "oclock" in s for s in sents)
     m = json.loads((tmp_path / "c" / "manifest.json").read_text())
-    assert m["format"] == "wordstack-corpus/1"
+    assert (m["format"], m["version"]) == ("wordstack-corpus", 2)  # the marker (0.1 wrote "wordstack-corpus/1")
     assert m["settings"] == ct.TokenizerSettings().to_dict()
     assert [os.path.basename(s["path"]) for s in m["sources"]] == ["book0.txt", "book1.txt", "book2.txt"]
     for s in m["sources"]:

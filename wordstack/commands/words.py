@@ -21,6 +21,8 @@ DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
 
 def _report_ingest(corpus, as_json: bool) -> None:
+    for note in corpus.notes:
+        warn(note)
     for s in corpus.sources:
         for w in s.warnings:
             warn(w)
@@ -182,6 +184,8 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
         result = ct.train(corpus, out, params, on_epoch=bar)
     finally:
         bar.close()
+    for w in result.warnings:
+        warn(w)
     if as_json:
         echo_json({
             "model": str(result.path),
