@@ -54,7 +54,8 @@ if TYPE_CHECKING:  # static tools and editors follow the names; nothing is impor
     from .core._optim import (
         Adam, Momentum, OPTIMIZERS, Optimizer, RMSProp, SGD, clip_grad_norm, global_norm, make_optimizer)
     from .core._params import ParamSet
-    from .estimators._base import EvalProgress, Evaluation, LengthResult, SequenceModel, blas_threads
+    from .estimators._base import SequenceModel
+    from .estimators._results import EvalProgress, Evaluation, LengthResult, blas_threads
     from .estimators._memory_model import DEFAULT_POP_BIAS, MemoryRNN
     from .estimators._recurrent import LSTM, MODELS, RNN, make_model
     from .ff._mlp import FitProgress, MLP
@@ -102,10 +103,10 @@ _EXPORTS = {
     "MemoryRNN": "estimators._memory_model",
     "DEFAULT_POP_BIAS": "estimators._memory_model",
     "SequenceModel": "estimators._base",
-    "Evaluation": "estimators._base",
-    "EvalProgress": "estimators._base",
-    "LengthResult": "estimators._base",
-    "blas_threads": "estimators._base",
+    "Evaluation": "estimators._results",
+    "EvalProgress": "estimators._results",
+    "LengthResult": "estimators._results",
+    "blas_threads": "estimators._results",
     "Progress": "training._loop",
     "TrainState": "training._loop",
     # feed-forward networks on the toy tables (wordstack ff)

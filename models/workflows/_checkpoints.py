@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..estimators._base import EvalProgress, Evaluation, SequenceModel, _parse_lengths
+from ..estimators._base import SequenceModel
+from ..estimators._results import EvalProgress, Evaluation, parse_lengths as _parse_lengths
 from ..training._checkpoint import load_model
 from ..core._errors import CheckpointError
 from ..estimators._memory_model import MemoryRNN
