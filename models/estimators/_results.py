@@ -48,7 +48,9 @@ class LengthResult:
         m = self.metrics
         return {"length": self.length, "n": m.n_sequences, "per_symbol": m.per_symbol,
                 "fine": m.fine, "coarse": m.coarse,
-                "loss_per_symbol": m.loss_sum / max(m.n_symbols, 1)}
+                # loss_sum is the mean loss of the length's n sequences (one batch of n), as
+                # in training records: per symbol it is loss_sum * n / symbols
+                "loss_per_symbol": m.loss_sum * m.n_sequences / max(m.n_symbols, 1)}
 
 
 @dataclass

@@ -232,3 +232,16 @@ def test_sequences_per_update_and_progress_callback():
 def test_fit_accepts_a_task_name_and_learns_addition():
     m = RNN(activation="sigmoid", bias=False, init="uniform", n_steps=10_000, seed=0).fit("add")
     assert m.evaluate(8, n_sequences=200).overall.coarse == 1.0
+
+
+def test_evaluation_loss_per_symbol_is_the_mean_cross_entropy_of_the_target_symbols():
+    """seq eval's loss_per_symbol: the mean of -log p(target) over the target positions
+    (it was divided by the number of sequences once too often)."""
+    task = tasks.Reverse(vocab_size=4)
+    model = LSTM(hidden_size=6, n_steps=20, lengths=(2, 5), optimizer="adam", learning_rate=1e-2, seed=0).fit(task)
+    row = model.evaluate((5, 5), n_per_length=7, seed=3).results[0].to_dict()
+    batch = task.sample(np.random.default_rng([3, 5]), 7, 5)
+    probs = model.predict_proba(batch)
+    picked = np.take_along_axis(probs, batch.targets[..., None], axis=-1)[..., 0]
+    expected = -(np.log(picked) * batch.mask).sum() / batch.mask.sum()
+    assert row["loss_per_symbol"] == pytest.approx(expected, rel=1e-9)
