@@ -188,8 +188,8 @@ def _listing(names: list[str], limit: int = 6) -> str:
 
 
 def check_folder_replaceable(target: str | os.PathLike, *, kind: str = "output", foreign: Foreign | None = None,
-                      inputs: Iterable[str | os.PathLike] = (),
-                      error: type[OutputFolderError] = OutputFolderError) -> Path:
+                             inputs: Iterable[str | os.PathLike] = (),
+                             error: type[OutputFolderError] = OutputFolderError) -> Path:
     """Refuse ``target`` unless writing a new ``kind`` there loses nothing the user owns.
 
     ``target`` may be replaced when it does not exist, is an empty folder, or
