@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # static tools and editors follow the names; nothing is imported at run time
     from . import tasks
+    from .tasks._registry import CHOMSKY_TASKS
     from ._kernels import BACKENDS, load_kernels
     from .core._dropout import apply_dropout, dropout_mask
     from .core._errors import (
@@ -86,6 +87,8 @@ _EXPORTS = {
     "TrainingInterrupted": "core._errors",
     "UnknownNameError": "core._errors",
     "VocabularyError": "core._errors",
+    # tasks
+    "CHOMSKY_TASKS": "tasks._registry",
     # memories
     "NeuralStack": "memory._memories",
     "NeuralQueue": "memory._memories",

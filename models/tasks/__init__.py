@@ -36,10 +36,13 @@ from __future__ import annotations
 
 from ._addition import BinaryAddition
 from ._base import Batch, Block, SymbolTask, Task
-from ._registry import TASK_ALIASES, TASKS, make_task, task_from_spec, task_names
+from ._chomsky_base import ChomskyTask
+from ._registry import CHOMSKY_TASKS, TASK_ALIASES, TASKS, make_task, task_from_spec, task_names
+from ._regular import CycleNavigation, EvenPairs, ModularArithmetic, ParityCheck
 from ._transduction import BigramFlip, Copy, Reverse
 
 __all__ = [
     "Batch", "Block", "Task", "BinaryAddition", "SymbolTask", "Copy", "Reverse", "BigramFlip",
     "TASKS", "TASK_ALIASES", "make_task", "task_from_spec", "task_names",
+    "CHOMSKY_TASKS", "ChomskyTask", "EvenPairs", "ModularArithmetic", "ParityCheck", "CycleNavigation",
 ]
