@@ -37,6 +37,10 @@ from __future__ import annotations
 from ._addition import BinaryAddition
 from ._base import Batch, Block, SymbolTask, Task
 from ._chomsky_base import ChomskyTask
+from ._context_sensitive import (
+    BinaryMultiplication, BucketSort, ChomskyBinaryAddition, ComputeSqrt, DuplicateString, MissingDuplicateString,
+    OddsFirst)
+from ._context_free import ModularArithmeticBrackets, ReverseString, SolveEquation, StackManipulation
 from ._registry import CHOMSKY_TASKS, TASK_ALIASES, TASKS, make_task, task_from_spec, task_names
 from ._regular import CycleNavigation, EvenPairs, ModularArithmetic, ParityCheck
 from ._transduction import BigramFlip, Copy, Reverse
@@ -45,4 +49,7 @@ __all__ = [
     "Batch", "Block", "Task", "BinaryAddition", "SymbolTask", "Copy", "Reverse", "BigramFlip",
     "TASKS", "TASK_ALIASES", "make_task", "task_from_spec", "task_names",
     "CHOMSKY_TASKS", "ChomskyTask", "EvenPairs", "ModularArithmetic", "ParityCheck", "CycleNavigation",
+    "StackManipulation", "ReverseString", "ModularArithmeticBrackets", "SolveEquation",
+    "DuplicateString", "MissingDuplicateString", "OddsFirst", "ChomskyBinaryAddition", "BinaryMultiplication",
+    "ComputeSqrt", "BucketSort",
 ]

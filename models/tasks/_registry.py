@@ -14,6 +14,10 @@ from typing import Any
 from ..core._errors import UnknownNameError
 from ._addition import BinaryAddition
 from ._base import Task
+from ._context_sensitive import (
+    BinaryMultiplication, BucketSort, ChomskyBinaryAddition, ComputeSqrt, DuplicateString, MissingDuplicateString,
+    OddsFirst)
+from ._context_free import ModularArithmeticBrackets, ReverseString, SolveEquation, StackManipulation
 from ._regular import CycleNavigation, EvenPairs, ModularArithmetic, ParityCheck
 from ._transduction import BigramFlip, Copy, Reverse
 
@@ -30,7 +34,14 @@ CHOMSKY_TASKS: dict[str, str] = {
     "binary_multiplication": "cs", "compute_sqrt": "cs", "bucket_sort": "cs",
 }
 
-_CHOMSKY_CLASSES: tuple[type[Task], ...] = (EvenPairs, ModularArithmetic, ParityCheck, CycleNavigation)
+_CHOMSKY_CLASSES: tuple[type[Task], ...] = (
+    EvenPairs, ModularArithmetic, ParityCheck, CycleNavigation,
+    StackManipulation, ReverseString, ModularArithmeticBrackets, SolveEquation,
+    DuplicateString, MissingDuplicateString, OddsFirst, ChomskyBinaryAddition, BinaryMultiplication, ComputeSqrt,
+    BucketSort)
+assert [cls.name for cls in _CHOMSKY_CLASSES] == list(CHOMSKY_TASKS), "register every task of CHOMSKY_TASKS once"
+assert all(cls.level == CHOMSKY_TASKS[cls.name] for cls in _CHOMSKY_CLASSES), "CHOMSKY_TASKS' levels"
+
 
 #: Task classes by canonical name.
 TASKS: dict[str, type[Task]] = {"add": BinaryAddition, "copy": Copy, "reverse": Reverse,

@@ -99,17 +99,28 @@ class ModularArithmetic(ChomskyTask):
         return "expressions alternate digit, operator, digit: their lengths are odd (1, 3, 5, ...)"
 
     def evaluate(self, inputs: np.ndarray) -> np.ndarray:
-        """Values (n,) of expressions (n, L) of ids (odd L), vectorised over the rows."""
+        """Values (n,) of expressions (n, L) of ids (odd L), vectorised.
+
+        A term starts at the first digit and after each ``+`` or ``-``; a ``-`` negates its
+        term's first digit. Each term's product modulo m is a segmented running product
+        (Hillis-Steele doubling: log2 of the digits' count rounds), the value the sum of
+        the products at the terms' last digits."""
         m = self.modulus
-        digits, ops = inputs[:, 0::2], inputs[:, 1::2] - m       # ops: 0 +, 1 -, 2 *
-        total = np.zeros(len(inputs), dtype=np.int64)
-        term = digits[:, 0].copy()                               # the running product, with its sign
-        for k in range(ops.shape[1]):
-            op, d = ops[:, k], digits[:, k + 1]
-            times = op == 2
-            total = np.where(times, total, (total + term) % m)
-            term = np.where(times, term * d % m, np.where(op == 1, (m - d) % m, d))
-        return (total + term) % m
+        digits, ops = inputs[:, 0::2].copy(), inputs[:, 1::2] - m       # ops: 0 +, 1 -, 2 *
+        n, K = digits.shape
+        starts = np.ones((n, K), dtype=bool)
+        starts[:, 1:] = ops != 2
+        digits[:, 1:] = np.where(ops == 1, (m - digits[:, 1:]) % m, digits[:, 1:])
+        product, closed = digits, starts.copy()                   # closed: a term starts in the window
+        shift = 1
+        while shift < K:
+            take = ~closed[:, shift:]
+            product[:, shift:] = np.where(take, product[:, shift:] * product[:, :-shift] % m, product[:, shift:])
+            closed[:, shift:] |= closed[:, :-shift]
+            shift *= 2
+        ends = np.ones((n, K), dtype=bool)
+        ends[:, :-1] = starts[:, 1:]
+        return (product * ends).sum(axis=1) % m
 
     def generate(self, rng, n, length):
         m = self.modulus
