@@ -94,7 +94,8 @@ class MemoryRNN(SequenceModel):
         Weights of auxiliary losses predicting the previous input symbol ``x_{t-1}``
         from the hidden state ``h_t`` and from the read ``r_{t-1}`` the controller
         receives (the memory-facing input), on the source steps. They pull the pushed
-        values toward the symbols. Symbol tasks only (``task.symbolic``).
+        values toward the symbols. Symbol tasks only (``task.symbolic``) whose input and
+        output alphabets have the same size (their classifiers have the outputs' size).
     final_learning_rate : float or None, default 3e-4
         With the ``grow`` curriculum: the learning rate once a data block has been
         trained at the longest lengths (decided at block ends, like the restart rule).
@@ -260,6 +261,12 @@ class MemoryRNN(SequenceModel):
         if (self.aux_hidden > 0 or self.aux_memory > 0) and not getattr(task, "symbolic", False):
             raise ValueError(f"the auxiliary losses predict input symbols and need a symbol task (copy, reverse, "
                              f"bigram-flip, the Chomsky-hierarchy tasks), not {getattr(task, 'name', task)!r}; set "
+                             f"aux_hidden=0 and aux_memory=0")
+        if (self.aux_hidden > 0 or self.aux_memory > 0) and task.n_symbols != task.n_outputs:
+            # their classifiers (A_h, A_r) are sized by the output alphabet, which is the input's in copy,
+            # reverse and bigram flip but not in every Chomsky-hierarchy task
+            raise ValueError(f"the auxiliary losses need a task whose input and output alphabets are the same size; "
+                             f"{task.name!r} reads {task.n_symbols} symbols and writes {task.n_outputs}: set "
                              f"aux_hidden=0 and aux_memory=0")
 
     def _make_block_end_rules(self, task, *, resume):
