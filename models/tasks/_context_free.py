@@ -130,7 +130,7 @@ def _bracket_expressions(rng: np.random.Generator, n: int, length: int, modulus:
             out[r[bracketed], (s + z - 1)[bracketed]] = CLOSE
             out[r[negated], (s + bracketed)[negated]] = MINUS
             out[r, s + bracketed + negated] = digit
-            np.add.at(values, r, np.where(negated, -g, g) * digit)
+            values += np.bincount(r, np.where(negated, -g, g) * digit, minlength=n).astype(np.int64)
         inner = ~leaf
         if not inner.any():
             break
