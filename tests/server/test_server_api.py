@@ -227,3 +227,41 @@ def test_a_loopback_server_refuses_foreign_host_headers(tiny):
     assert r.status_code == 421
     assert r.json()["error"]["message"] == ("this server answers only requests addressed to 127.0.0.1, "
                                             "localhost, [::1], not 'rebound.example:8000'")
+
+
+# ----------------------------------------------------------------------------- the explorer page and its files
+
+
+def test_the_page_and_its_files_are_served_from_the_package_with_no_outside_reference(client):
+    import re
+
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
+    page = r.text
+    assert '<label for="q"' in page and 'role="combobox"' in page
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert refs and all(ref.startswith("/") or ref.startswith("#") for ref in refs), refs   # no CDN, no network
+    for path, kind in [("/static/app.js", "javascript"), ("/static/app.css", "text/css"),
+                       ("/static/favicon.svg", "image/svg+xml")]:
+        r = client.get(path)
+        assert r.status_code == 200 and kind in r.headers["content-type"], path
+        assert "http://" not in r.text.replace("http://www.w3.org/2000/svg", "") and "https://" not in r.text, path
+    assert error_of(client, "/static/nothing.js", 404)["message"].startswith("no such page /static/nothing.js")
+
+
+def test_every_file_of_the_page_is_package_data():
+    """setup.cfg's package_data for wordstack.server covers each file in static/, so an install
+    (not only an editable one) ships the page."""
+    import configparser
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    patterns = cfg["options.package_data"]["wordstack.server"].replace(",", " ").split()
+    static = root / "wordstack" / "server" / "static"
+    files = sorted(p.relative_to(static.parent).as_posix() for p in static.iterdir())
+    assert files and all(any(fnmatch(f, pat) for pat in patterns) for f in files), (files, patterns)
+    assert "wordstack.server" in cfg["options"]["packages"].split()

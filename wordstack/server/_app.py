@@ -13,9 +13,10 @@ their parameters are documented in ``docs/api.md``.
 
 Where a query runs: over small models (at most :data:`INLINE_ELEMENTS` vector
 elements served, the Shakespeare models' size and ten times more) on the event loop
-itself, since it takes less time than handing it to a thread; over larger ones in
-Starlette's thread pool, where numpy releases the GIL in its products, so that a slow
-query does not hold up the event loop or the other requests.
+itself, since it takes less time than handing it to a thread; over larger ones, and
+maps always (scikit-learn's PCA, and its import on the first map), in Starlette's
+thread pool, where numpy releases the GIL in its products, so that a slow query does
+not hold up the event loop or the other requests.
 """
 from __future__ import annotations
 
@@ -219,7 +220,7 @@ def create_app(model_set: ModelSet, *, allowed_hosts: Iterable[str] | None = Non
               methods=["GET"]),
         Route("/api/odd-one-out", endpoint(api.odd_one_out, ("w", "model")), methods=["GET"]),
         Route("/api/similarity", endpoint(api.similarity, ("a", "b", "model")), methods=["GET"]),
-        Route("/api/map", endpoint(api.map, ("q", "n", "model")), methods=["GET"]),
+        Route("/api/map", _endpoint(api.map, ("q", "n", "model"), inline=False), methods=["GET"]),
         Route("/api/complete", endpoint(api.complete, ("prefix", "n", "model")), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

@@ -145,6 +145,13 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _import_pca() -> None:
+    try:
+        import sklearn.decomposition  # noqa: F401
+    except ImportError:   # pragma: no cover - a broken install; the first map will say so
+        pass
+
+
 def serve(model_dirs: Sequence[str], host: str = "127.0.0.1", port: int = 8000, *, access_log: bool = False,
           on_ready: Callable[[str, object, bool], None] | None = None) -> int:
     """Load ``model_dirs`` once and answer the JSON API and the explorer page until stopped.
@@ -181,6 +188,8 @@ def serve(model_dirs: Sequence[str], host: str = "127.0.0.1", port: int = 8000, 
     from ._models import ModelSet
 
     sock = bind(host, port)
+    # the first map imports scikit-learn (a second or more): do it now, beside the loading
+    threading.Thread(target=_import_pca, name="import-sklearn", daemon=True).start()
     try:
         model_set = ModelSet.load(model_dirs)
         loopback = is_loopback(sock.getsockname()[0])
