@@ -7,6 +7,8 @@ from typing import Any, Callable
 
 import click
 
+from ._queries import answered
+
 
 def json_option(f: Callable) -> Callable:
     """``--json``: machine-readable output on stdout."""
@@ -29,23 +31,8 @@ def echo_json_line(obj: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- per-model results
-# The entries of wordstack._word_models.per_model: a model's label, then its answer
-# ("neighbors", ...) or "error" / "unknown" / "suggestions" when a word is unknown.
-
-
-def answered(results: list[dict]) -> bool:
-    """True when at least one model answered."""
-    return any("error" not in r for r in results)
-
-
-def neighbors_json(neighbors) -> list[dict]:
-    """A neighbour list (``corpus_tools.Neighbor``) as JSON: word and score (6 decimals)."""
-    return [{"word": nb.word, "score": round(nb.score, 6)} for nb in neighbors]
-
-
-def results_json(results: list[dict]) -> list[dict]:
-    """Per-model results with their neighbour lists as JSON."""
-    return [{**r, "neighbors": neighbors_json(r["neighbors"])} if "neighbors" in r else r for r in results]
+# The payloads of wordstack._queries (shared with the server): per-model entries holding a
+# model's label, then its answer ("neighbors", ...) or "error" / "unknown" / "suggestions".
 
 
 def neighbors_table(query: str, results: list[dict], n: int) -> str:
@@ -65,7 +52,7 @@ def neighbors_table(query: str, results: list[dict], n: int) -> str:
                 cells.append((col if rank == 0 else "").ljust(width))
             elif rank < len(col):
                 nb = col[rank]
-                cells.append(f"{rank + 1:>2}. {nb.word:<{width - 12}} {nb.score:.3f}".ljust(width))
+                cells.append(f"{rank + 1:>2}. {nb['word']:<{width - 12}} {nb['score']:.3f}".ljust(width))
             else:
                 cells.append("".ljust(width))
         row = "  " + "".join(cells).rstrip()

@@ -1,5 +1,6 @@
 """Which word-vector models a command queries: the ``-m`` option and ``MODEL_DIR``
-argument, the default model (trained on first use), loading, per-model queries.
+argument, the default models (trained on first use), loading. The queries themselves
+and their JSON shapes are in :mod:`wordstack._queries`.
 
 ``corpus_tools`` is imported inside the functions: loading a model folder needs
 numpy only, so the query path stays light.
@@ -41,6 +42,18 @@ def resolve_models(models: tuple[str, ...]) -> list[str]:
     return [str(ensure_default("shakespeare-256d"))]
 
 
+def default_models() -> list[str]:
+    """The default models to serve side by side: each of ``corpus_tools.DEFAULT_CONFIGS``
+    already built (by ``wordstack demo``, or the 256-dim one by a first ``wordstack
+    similar``), in their order; when none is, the default model, trained now as
+    :func:`resolve_models` does."""
+    import corpus_tools as ct
+
+    home = ct.default_model_dir().parent
+    built = [str(home / name) for name in ct.DEFAULT_CONFIGS if (home / name / "meta.json").exists()]
+    return built or resolve_models(())
+
+
 def ensure_default(name: str, retrain: bool = False) -> Path:
     """One of the default models (``corpus_tools.DEFAULT_CONFIGS``), ingested and trained
     if missing or stale, with progress on stderr."""
@@ -77,50 +90,3 @@ def load_one(model_dir: str | None):
     import corpus_tools as ct
 
     return ct.load_vectors(resolve_models((model_dir,) if model_dir else ())[0])
-
-
-def model_entry(vecs) -> dict:
-    """How a model is named in per-model results: folder, label, dimensions, epochs."""
-    return {
-        "model": str(vecs.path),
-        "label": vecs.label,
-        "vector_size": vecs.vector_size,
-        "epochs": vecs.meta.get("params", {}).get("epochs"),
-    }
-
-
-def per_model(vectors_list, query: Callable[..., dict]) -> list[dict]:
-    """Run ``query(vecs)`` on each model; an unknown word becomes an error entry with suggestions.
-
-    Each entry is :func:`model_entry` plus what ``query`` returned, or ``error``,
-    ``unknown`` (the word) and ``suggestions``.
-    """
-    import corpus_tools as ct
-
-    out = []
-    for vecs in vectors_list:
-        entry = model_entry(vecs)
-        try:
-            entry.update(query(vecs))
-        except ct.UnknownWordError as exc:
-            entry["error"] = str(exc)
-            entry["unknown"] = exc.word
-            entry["suggestions"] = exc.suggestions
-        out.append(entry)
-    return out
-
-
-def most_similar(vectors_list, words, topn: int, *, with_terms: bool = False) -> list[dict]:
-    """:func:`per_model` of ``most_similar`` on the query terms of ``words`` (a list, or a line of text).
-
-    Each answer holds ``neighbors``, and with ``with_terms`` also ``terms`` (the
-    words as the model spells them, phrases joined).
-    """
-    import corpus_tools as ct
-
-    def query(vecs):
-        terms = ct.query_terms(vecs, words)
-        neighbors = vecs.most_similar(terms, topn=topn)
-        return {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
-
-    return per_model(vectors_list, query)

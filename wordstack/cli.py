@@ -16,7 +16,7 @@ import click
 from . import __version__
 from ._console import configure_logging
 from ._errors import WordstackGroup
-from .commands import ff, seq, vectors, words
+from .commands import ff, seq, serve, vectors, words
 
 
 @click.group(cls=WordstackGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +39,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
         configure_logging(verbose)
 
 
-for _area in (words, vectors, seq, ff):
+for _area in (words, vectors, serve, seq, ff):
     for _command in _area.COMMANDS:
         cli.add_command(_command)
 

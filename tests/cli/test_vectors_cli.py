@@ -150,6 +150,21 @@ def test_odd_one_out(tiny):
     assert res.exit_code == 2 and "give at least 3 words, got 2" in res.output
 
 
+def test_similarity_json_text_and_unknown_word(tiny, trained):
+    v = ct.load_vectors(tiny)
+    cosine = float(np.dot(v.unit[v.index["king"]], v.unit[v.index["queen"]]))
+    d = json.loads(run("similarity", "king", "queen", "-m", tiny, "--json").stdout)
+    assert d["query"] == {"a": "king", "b": "queen"}
+    assert d["results"][0]["similarity"] == pytest.approx(cosine, abs=2e-6)
+    assert run("similarity", "King", "queen", "-m", tiny).stdout == f"{v.label}: {cosine:.3f}\n"
+    res = run("similarity", "king", "quen", "-m", tiny, ok=False)
+    assert res.exit_code == 1 and "Error: 'quen' is not in the vocabulary" in res.output and "queen" in res.output
+    # side by side, one model lacking a word: the other still answers (exit 0), the error is listed
+    res = run("similarity", "king", "expecto_patronum", "-m", tiny, "-m", trained)
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith(f"{v.label}: ") and "'expecto_patronum' is not in the vocabulary" in lines[1]
+
+
 # ----------------------------------------------------------------------------- evaluate
 
 

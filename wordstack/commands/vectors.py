@@ -1,5 +1,5 @@
-"""Word-vector commands beyond ``similar``: analogy, odd-one-out, evaluate, map, clusters,
-export, import.
+"""Word-vector commands beyond ``similar``: analogy, odd-one-out, similarity, evaluate, map,
+clusters, export, import.
 
 Each command parses its options, calls one corpus_tools function and formats the
 result. Every path here reads model folders with numpy alone (no pickle).
@@ -9,10 +9,10 @@ from __future__ import annotations
 import click
 
 from .._console import configure_logging, warn
-from .._word_models import load_many, load_one, model_dir_argument, models_option, per_model
+from .. import _queries
+from .._word_models import load_many, load_one, model_dir_argument, models_option
 from .._options import PICTURE_HELP, example, picture_path
-from .._output import (answered, counted, echo_json, finish, json_option, neighbors_json, neighbors_table,
-                       results_json)
+from .._output import counted, echo_json, finish, json_option, neighbors_table
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
 
@@ -37,12 +37,12 @@ def _pct(x: float) -> str:
          "wordstack analogy romeo juliet hamlet -n 5 -m models/small -m models/big --json")
 def analogy(a, b, c, models, topn, restrict_vocab, as_json):
     """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded."""
-    results = per_model(load_many(models),
-                        lambda v: {"neighbors": v.analogy(a, b, c, topn, restrict_vocab=restrict_vocab)})
+    payload = _queries.analogy(load_many(models), a, b, c, topn, restrict_vocab=restrict_vocab)
+    results = payload["results"]
     if as_json:
-        finish(results, True, {"query": {"a": a, "b": b, "c": c}, "results": results_json(results)})
+        finish(results, True, payload)
         return
-    if answered(results):
+    if _queries.answered(results):
         click.echo(neighbors_table(f"{a} : {b} :: {c} : ?", results, topn))
     finish(results, False, {})
 
@@ -62,11 +62,8 @@ def odd_one_out(words, models, as_json):
     if len(words) < 3:
         raise click.UsageError(f"give at least 3 words, got {len(words)}")
 
-    def query(vecs):
-        odd, ranked = vecs.doesnt_match(list(words))
-        return {"odd": odd, "scores": neighbors_json(ranked)}
-
-    results = per_model(load_many(models), query)
+    payload = _queries.odd_one_out(load_many(models), words)
+    results = payload["results"]
     if not as_json:
         for r in results:
             if "error" in r:
@@ -76,7 +73,27 @@ def odd_one_out(words, models, as_json):
             click.echo(f"{r['label']}: odd one out: {r['odd']}")
             for s in r["scores"]:
                 click.echo(f"  {s['word']:<24} {s['score']:.3f}")
-    finish(results, as_json, {"words": list(words), "results": results})
+    finish(results, as_json, payload)
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b")
+@models_option()
+@json_option
+@example("wordstack similarity romeo juliet\n"
+         "wordstack similarity king queen -m models/small -m models/big --json")
+def similarity(a, b, models, as_json):
+    """The cosine similarity of two words (or quoted phrases), in each model."""
+    payload = _queries.similarity(load_many(models), a, b)
+    results = payload["results"]
+    if not as_json:
+        for r in results:
+            if "error" not in r:
+                click.echo(f"{r['label']}: {r['similarity']:.3f}")
+            elif len(results) > 1:
+                click.echo(f"{r['label']}: {r['error']}")
+    finish(results, as_json, payload)
 
 
 @click.command()
@@ -278,5 +295,5 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
                    f"{res.seconds:.1f} s -> {res.path}")
 
 
-COMMANDS = [analogy, odd_one_out, evaluate, map_, clusters, export, import_]
+COMMANDS = [analogy, odd_one_out, similarity, evaluate, map_, clusters, export, import_]
 __all__ = ["COMMANDS"]

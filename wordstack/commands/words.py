@@ -10,9 +10,10 @@ import sys
 import click
 
 from .._console import EpochProgress, IngestProgress, configure_logging, warn
-from .._word_models import ensure_default, load_many, models_option, most_similar
+from .. import _queries
+from .._word_models import ensure_default, load_many, models_option
 from .._options import example
-from .._output import counted, echo_json, echo_json_line, echo_neighbors, finish, json_option, results_json
+from .._output import counted, echo_json, echo_json_line, echo_neighbors, finish, json_option
 
 DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
 
@@ -80,9 +81,10 @@ def _interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
         text = line.strip()
         if not text or text == "EXIT":
             break
-        results = most_similar(vectors_list, text, topn, with_terms=True)
+        payload = _queries.similar(vectors_list, text, topn, with_terms=True)
+        results = payload["results"]
         if as_json:
-            echo_json_line({"query": text, "results": results_json(results)})
+            echo_json_line(payload)
             continue
         if not echo_neighbors(text, results, topn):
             click.echo(f"Error: {results[0]['error']}", err=True)
@@ -227,12 +229,12 @@ def similar(words, models, topn, as_json):
     if not words:
         _interactive_similar(vectors_list, topn, as_json)
         return
-    query = " ".join(words)
-    results = most_similar(vectors_list, list(words), topn)
+    payload = _queries.similar(vectors_list, list(words), topn)
+    results = payload["results"]
     if as_json:
-        finish(results, True, {"query": query, "results": results_json(results)})
+        finish(results, True, payload)
         return
-    echo_neighbors(query, results, topn)
+    echo_neighbors(payload["query"], results, topn)
     finish(results, False, {})
 
 
@@ -257,8 +259,7 @@ def demo(queries, topn, retrain):
     vectors_list = [ct.load_vectors(d) for d in dirs]
     click.echo("")
     for q in queries or DEFAULT_DEMO_QUERIES:
-        results = most_similar(vectors_list, [q], topn)
-        echo_neighbors(q, results, topn)
+        echo_neighbors(q, _queries.similar(vectors_list, [q], topn)["results"], topn)
         click.echo("")
     click.echo(f"Models: {', '.join(str(d) for d in dirs)}\n"
                "Next: `wordstack similar WORD`, or ingest your own books with `wordstack ingest`.")
