@@ -105,12 +105,15 @@ class IndexResult:
         The index file.
     info : dict
         What ``meta.json`` now records under ``index`` (see the module docstring).
+    vocab_size, vector_size : int
     target_met : bool
-        Whether ``ef_search`` reached ``target_recall`` on the tuning words.
+        Whether the search widths reached ``target_recall`` on the tuning queries.
     """
 
     path: Path
     info: dict
+    vocab_size: int
+    vector_size: int
     target_met: bool = True
 
 
@@ -274,7 +277,7 @@ def build_index(model_dir: str | os.PathLike, *, m: int = 16, ef_construction: i
                     (path / stray).unlink(missing_ok=True)
     finally:
         faiss.omp_set_num_threads(old_threads)
-    return IndexResult(path / name, info, target_met)
+    return IndexResult(path / name, info, n_rows, dim, target_met)
 
 
 def _measure(index, unit, ef_search, target_recall, queries, seed, report) -> tuple[dict, bool]:

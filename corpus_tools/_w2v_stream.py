@@ -333,7 +333,7 @@ class VectorsStream:
             total += len(chunk.rows)
             yield chunk
             if self.progress is not None:
-                self.progress(self._buf.position(), self.size)
+                self.progress(min(self._buf.position(), self.size - 1), self.size)
         if total == 0:
             raise VectorsFileError(f"{self.path} holds no vectors")
         if self.progress is not None:

@@ -21,6 +21,15 @@ def models_option(help: str = MODELS_HELP) -> Callable:  # noqa: A002 - click's 
     return click.option("--model", "-m", "models", multiple=True, type=click.Path(), help=help)
 
 
+EXACT_HELP = ("Score every word even when the model folder has a nearest-neighbour index "
+              "(`wordstack index`); without one, queries are always exact.")
+
+
+def exact_option(f: Callable) -> Callable:
+    """``--exact``: bypass a model folder's nearest-neighbour index (``exact`` parameter)."""
+    return click.option("--exact", is_flag=True, help=EXACT_HELP)(f)
+
+
 def model_dir_argument(f: Callable) -> Callable:
     """Optional ``MODEL_DIR`` argument; without it the command uses the default model."""
     return click.argument("model_dir", required=False, type=click.Path())(f)
@@ -110,17 +119,18 @@ def per_model(vectors_list, query: Callable[..., dict]) -> list[dict]:
     return out
 
 
-def most_similar(vectors_list, words, topn: int, *, with_terms: bool = False) -> list[dict]:
+def most_similar(vectors_list, words, topn: int, *, with_terms: bool = False, exact: bool = False) -> list[dict]:
     """:func:`per_model` of ``most_similar`` on the query terms of ``words`` (a list, or a line of text).
 
     Each answer holds ``neighbors``, and with ``with_terms`` also ``terms`` (the
-    words as the model spells them, phrases joined).
+    words as the model spells them, phrases joined). ``exact`` bypasses the models'
+    nearest-neighbour indexes.
     """
     import corpus_tools as ct
 
     def query(vecs):
         terms = ct.query_terms(vecs, words)
-        neighbors = vecs.most_similar(terms, topn=topn)
+        neighbors = vecs.most_similar(terms, topn=topn, exact=exact)
         return {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
 
     return per_model(vectors_list, query)
