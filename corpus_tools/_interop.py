@@ -283,7 +283,8 @@ def _drop_duplicates(folder, hashes: np.ndarray) -> list[str]:
 
 def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *,
                    format: str = "word2vec-bin", precision: int = 6,
-                   progress: Callable[[int, int], None] | None = None) -> ExportResult:
+                   progress: Callable[[int, int], None] | None = None,
+                   chunk_bytes: int = CHUNK_BYTES) -> ExportResult:
     """Write a model's vectors for the word2vec tool, gensim, fastText and friends.
 
     Parameters
@@ -301,6 +302,8 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
         Significant digits in the text formats (9 reproduces float32 exactly).
     progress : callable, optional
         ``progress(done, total)`` in rows, after each block.
+    chunk_bytes : int, default 64 MiB
+        Vectors read at a time from a model folder; memory use is about three times this.
 
     Returns
     -------
@@ -335,7 +338,7 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
                 raise _spaced_word(w, i, format)
         (n_words, dim), blocks = model.unit.shape, _vectors_blocks(model)
     else:
-        _, (n_words, dim), folder_blocks = iter_model_rows(model)
+        _, (n_words, dim), folder_blocks = iter_model_rows(model, block_bytes=chunk_bytes)
         blocks = ((words, np.multiply(unit, norms[:, None], out=unit)) for words, unit, norms in folder_blocks)
     packed = np.empty(0, dtype=np.uint8)
     done = 0

@@ -464,14 +464,14 @@ def stream_model_dir(out: str | os.PathLike, dim: int, inputs=()) -> Iterator[Mo
         stream._finish()
 
 
-def iter_model_rows(path: str | os.PathLike, rows_per_block: int | None = None
+def iter_model_rows(path: str | os.PathLike, block_bytes: int = _STREAM_BYTES
                     ) -> tuple[dict, tuple[int, int], Iterator[tuple[bytes, np.ndarray, np.ndarray]]]:
     """Read a model folder block by block, with bounded memory (what export streams from).
 
     The files are checked as :func:`read_model_dir` checks them; ``vocab.txt`` is read
     in blocks, each checked (``word<TAB>count`` lines, UTF-8) as it comes, and the
     rows of ``vectors.npy`` are read into one reused buffer (no memory map: the pages
-    read do not stay in the process's memory).
+    read do not stay in the process's memory), ``block_bytes`` of them at a time.
 
     Returns
     -------
@@ -482,7 +482,7 @@ def iter_model_rows(path: str | os.PathLike, rows_per_block: int | None = None
         view of the reused buffer; ``norms`` (n,).
     """
     path, meta, (n_rows, dim) = check_model_files(path)
-    per = rows_per_block or max(1, _STREAM_BYTES // (4 * dim))
+    per = max(1, block_bytes // (4 * max(dim, 1)))
 
     def blocks():
         norms = np.load(path / NORMS, allow_pickle=False)

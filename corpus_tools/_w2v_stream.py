@@ -491,12 +491,12 @@ class VectorsStream:
                 lineno += 1
                 if len(rests) >= _TEXT_BLOCK_LINES:
                     yield flush()
+            if rests:                               # a chunk per buffer (or per block of lines)
+                yield flush()
             if b.eof and b.start >= b.stop:
                 break
             if not stop_reading:
                 b.fill()
-        if rests:
-            yield flush()
         if self.header and self.expected is not None and n_read < self.expected:
             raise VectorsFileError(
                 f"{path}: the header announces {_vectors(vocab_size)} but the file holds only {n_read}; "
