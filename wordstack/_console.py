@@ -142,11 +142,14 @@ class IndexProgress(Progress):
 
     STAGES = {"add": ("building the graph", "word"), "exact": ("exact search for recall", "query")}
 
+    stage = None
+
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self.STAGES:
             return
-        if self.bar is not None and self.bar.desc != self.STAGES[stage][0]:
+        if stage != self.stage:
             self.close()
+            self.stage = stage
         bar = self.open(total, *self.STAGES[stage])
         bar.update(done - bar.n)
         if done >= total:
