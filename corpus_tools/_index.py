@@ -49,7 +49,6 @@ import hashlib
 import json
 import os
 import statistics
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
