@@ -13,7 +13,12 @@ Word vectors
 Evaluation, exploration, interop
     :func:`evaluate` (WordSim-353, SimLex-999, Google analogies),
     :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
-    :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec`.
+    :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec` (import and
+    export stream: big files in bounded memory).
+Large models
+    :func:`build_index` (a faiss HNSW index in the model folder, which
+    ``Vectors.most_similar`` and ``analogy`` use unless ``exact=True``),
+    :class:`IndexResult`, :class:`IndexMismatchError`.
 Defaults
     :func:`wordstack_home`, :func:`default_model_dir`, :func:`default_corpus_dir`,
     :func:`ensure_default_model`.
@@ -112,6 +117,10 @@ _EXPORTS = {
     "ExportResult": "_interop",
     "VectorsFileError": "_interop",
     "VECTOR_FORMATS": "_interop",
+    # nearest-neighbour index
+    "build_index": "_index",
+    "IndexResult": "_index",
+    "IndexMismatchError": "_index",
     # defaults
     "ensure_default_model": "_defaults",
     "DEFAULT_CONFIGS": "_defaults",
@@ -145,6 +154,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
         gensim_test_data,
     )
     from ._explore import Cluster, Clustering, WordMap, cluster_words, map_words, plot_clusters, plot_map
+    from ._index import IndexMismatchError, IndexResult, build_index
     from ._ingest import ingest
     from ._interop import (
         VECTOR_FORMATS,

@@ -18,6 +18,12 @@ A model folder holds
 ``word2vec.model`` (+ ``*.npy`` beside it), trained models only
     The full gensim model, to continue training. It is a pickle: load it only
     from a source you trust. Nothing on the query path reads it.
+``index-<16 hex digits>.faiss``, optional
+    An approximate nearest-neighbour index of the unit rows (faiss's own binary
+    format, no pickle), written by :func:`corpus_tools.build_index` and recorded
+    under ``index`` in ``meta.json`` (see :mod:`corpus_tools._index`). A new one gets
+    a new name, so that the rename of ``meta.json`` switches from the old to the
+    new in one step.
 
 :func:`write_model_dir` writes the whole folder into a temporary folder and swaps
 it in at the end (:func:`corpus_tools.atomic.atomic_dir`), so an interrupted
@@ -28,11 +34,14 @@ the standard library only: it is on the query path.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import struct
 import time
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -49,6 +58,11 @@ GENSIM_MODEL = "word2vec.model"
 SIZED_FILES = (VECTORS, NORMS, VOCAB)
 #: Largest ``meta.json`` the recogniser reads (a real one is a few kB).
 MARKER_MAX_BYTES = 1 << 20
+#: The name of an index file (:func:`index_file_name`), and the lock its builds hold.
+INDEX_FILE = re.compile(r"index-[0-9a-f]{16}\.faiss")
+INDEX_LOCK = ".index.lock"
+#: What an interrupted atomic rewrite of meta.json (an index build) can leave: atomic_path's temporary name.
+_META_TMP = re.compile(re.escape(f".{META}.") + r"[^/]*\.tmp")
 
 
 class ModelFiles(NamedTuple):
@@ -91,9 +105,14 @@ def is_model_dir(path: str | os.PathLike) -> bool:
 
 
 def _is_model_file(name: str) -> bool:
-    return name in (META, GENSIM_MODEL, *SIZED_FILES) or (
+    return name in (META, GENSIM_MODEL, INDEX_LOCK, *SIZED_FILES) or (
         name.startswith(GENSIM_MODEL + ".") and name.endswith(".npy")  # gensim's large arrays beside its pickle
-    )
+    ) or bool(INDEX_FILE.fullmatch(name) or _META_TMP.fullmatch(name))
+
+
+def index_file_name() -> str:
+    """A fresh name for an index file of a model folder (matches :data:`INDEX_FILE`)."""
+    return f"index-{os.urandom(8).hex()}.faiss"
 
 
 def model_dir_foreign(path: str | os.PathLike) -> list[str]:
@@ -156,20 +175,24 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
             fh.write("\n")
 
 
-def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
-    """Read and check a model folder, memory-mapping the vectors unless ``mmap=False``.
+def check_model_files(path: str | os.PathLike) -> tuple[Path, dict, tuple[int, int]]:
+    """Check a model folder's files without reading any array or the vocabulary.
 
-    A folder received from someone else is untrusted: ``meta.json`` is refused when
-    larger than :data:`MAX_META_BYTES`, the ``.npy`` headers (shape, dtype) are read and
-    checked against each file's size, ``vocab.txt``'s line count and ``meta.json``
-    before any array is read, and ``vocab.txt`` is read no further than the number of
-    rows of ``vectors.npy``. Nothing is allocated for what a header merely claims.
+    ``meta.json`` is refused when larger than :data:`MAX_META_BYTES`; each file's size
+    is compared with what ``meta.json`` records; the ``.npy`` headers (shape, dtype)
+    are read and checked against each file's size and against each other.
+
+    Returns
+    -------
+    path : Path
+    meta : dict
+    shape : (int, int)
+        ``vectors.npy``'s shape (V, D).
 
     Raises
     ------
     ModelError
-        The folder or one of its files is missing, truncated or inconsistent;
-        the message names the file and the fix.
+        The folder or one of its files is missing, truncated or inconsistent.
     """
     path = Path(path).expanduser()
     recover_dir(path)
@@ -207,14 +230,35 @@ def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
         if meta.get(key) not in (None, value):
             raise ModelError(f"{path / VECTORS} has {value} {what} but {path / META} says {key} {meta[key]!r}; "
                              "retrain or re-import the model")
+    return path, meta, (n_rows, dim)
+
+
+def _vocab_mismatch(path: Path, found: str, shape: tuple[int, int]) -> ModelError:
+    return ModelError(f"{path} is inconsistent: {VOCAB} has {found}, {VECTORS} has shape "
+                      f"{shape}, {NORMS} has shape {shape[:1]}; retrain or re-import the model")
+
+
+def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
+    """Read and check a model folder, memory-mapping the vectors unless ``mmap=False``.
+
+    A folder received from someone else is untrusted: ``meta.json`` is refused when
+    larger than :data:`MAX_META_BYTES`, the ``.npy`` headers (shape, dtype) are read and
+    checked against each file's size, ``vocab.txt``'s line count and ``meta.json``
+    before any array is read, and ``vocab.txt`` is read no further than the number of
+    rows of ``vectors.npy``. Nothing is allocated for what a header merely claims.
+
+    Raises
+    ------
+    ModelError
+        The folder or one of its files is missing, truncated or inconsistent;
+        the message names the file and the fix.
+    """
+    path, meta, unit_shape = check_model_files(path)
+    n_rows = unit_shape[0]
     words, counts = _read_vocab(path / VOCAB, n_rows)
     if len(words) != n_rows:
-        found = (f"more than {n_rows} words" if len(words) > n_rows
-                 else f"only {len(words)} word{'s' if len(words) != 1 else ''}")
-        raise ModelError(
-            f"{path} is inconsistent: {VOCAB} has {found}, {VECTORS} has shape "
-            f"{unit_shape}, {NORMS} has shape {norms_shape}; retrain or re-import the model"
-        )
+        raise _vocab_mismatch(path, f"more than {n_rows} words" if len(words) > n_rows
+                              else f"only {len(words)} word{'s' if len(words) != 1 else ''}", unit_shape)
     try:
         unit = np.load(path / VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
         norms = np.load(path / NORMS, allow_pickle=False)
@@ -296,6 +340,202 @@ def _read_vocab(vocab_path: Path, n_rows: int) -> tuple[list[str], list[int]]:
     return words, counts
 
 
-__all__ = ["GENSIM_MODEL", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelFiles", "NORMS", "SIZED_FILES", "VECTORS",
-           "VOCAB", "check_model_out", "is_model_dir", "model_dir_foreign", "model_meta", "read_model_dir", "unit_rows",
-           "write_model_dir"]
+# ----------------------------------------------------------------------------- streamed folders (big models)
+
+#: The fixed length of the ``.npy`` header that :class:`ModelDirStream` writes, so that the
+#: row count can be filled in when the last row is written (numpy's own headers are
+#: 64-byte aligned too; 128 bytes hold any (V, D) of 20-digit numbers).
+NPY_HEADER_BYTES = 128
+#: Rows moved at a time when a streamed folder drops rows, and the vocabulary read at a time.
+_STREAM_BYTES = 64 << 20
+
+
+def npy_header(n_rows: int, dim: int) -> bytes:
+    """A :data:`NPY_HEADER_BYTES`-long ``.npy`` (version 1.0) header of a C-order float32 (n_rows, dim) array."""
+    body = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (n_rows, dim)
+    size = NPY_HEADER_BYTES - 10
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", size) + (body.ljust(size - 1) + "\n").encode("latin1")
+
+
+class ModelDirStream:
+    """Write the files of a model folder block of rows by block of rows, with bounded memory.
+
+    What :func:`stream_model_dir` yields. ``vectors.npy`` is written as a header
+    (row count filled in at the end) followed by the rows in order, with plain
+    sequential writes, not through a memory map: the rows pass through the page cache
+    and never count in the process's memory. ``vocab.txt`` is appended as the words
+    come; only the norms (4 bytes a word) are kept until the end.
+    """
+
+    def __init__(self, folder: Path, dim: int):
+        self.folder, self.dim, self.n_rows = folder, dim, 0
+        self.meta: dict | None = None
+        self._norms: list[np.ndarray] = []
+        self._vectors = open(folder / VECTORS, "wb")
+        self._vectors.write(npy_header(0, dim))
+        self._vocab = open(folder / VOCAB, "wb")
+
+    def add(self, words: bytes, unit: np.ndarray, norms: np.ndarray) -> None:
+        """Append rows: ``words`` (UTF-8, each word followed by ``\\n``, no tab), ``unit`` of shape (n, D)
+        (unit rows, float32) and their ``norms`` (n,). Imported files have no counts: 0 is recorded."""
+        unit = np.ascontiguousarray(unit, dtype="<f4")
+        if unit.ndim != 2 or unit.shape[1] != self.dim or len(norms) != len(unit):
+            raise ValueError(f"rows of shape {unit.shape} and {len(norms)} norms for a folder of {self.dim} "
+                             "dimensions")
+        self._vectors.write(memoryview(unit).cast("B"))
+        self._vocab.write(words.replace(b"\n", b"\t0\n"))
+        self._norms.append(np.array(norms, dtype=np.float32))
+        self.n_rows += len(unit)
+
+    def read_words(self, rows: set[int]) -> dict[int, str]:
+        """The words of some rows written so far (one pass over ``vocab.txt``)."""
+        self._vocab.flush()
+        found: dict[int, str] = {}
+        with open(self.folder / VOCAB, "rb") as fh:
+            for i, line in enumerate(fh):
+                if i in rows:
+                    found[i] = line.rpartition(b"\t")[0].decode("utf-8")
+                    if len(found) == len(rows):
+                        break
+        return found
+
+    def keep_rows(self, keep: np.ndarray) -> None:
+        """Drop the rows where ``keep`` (bool, one per row written) is False: vectors, words and norms."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (self.n_rows,):
+            raise ValueError(f"keep has shape {keep.shape}; {self.n_rows} rows were written")
+        self._vectors.close()
+        self._vocab.close()
+        row_bytes = 4 * self.dim
+        per = max(1, _STREAM_BYTES // max(row_bytes, 1))
+        src, dst = self.folder / VECTORS, self.folder / (VECTORS + ".kept")
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            fout.write(npy_header(0, self.dim))
+            fin.seek(NPY_HEADER_BYTES)
+            for s in range(0, self.n_rows, per):
+                rows = np.frombuffer(fin.read(min(per, self.n_rows - s) * row_bytes), dtype="<f4")
+                fout.write(rows.reshape(-1, self.dim)[keep[s:s + per]].tobytes())
+        os.replace(dst, src)
+        src, dst = self.folder / VOCAB, self.folder / (VOCAB + ".kept")
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            fout.writelines(line for line, k in zip(fin, keep) if k)
+        os.replace(dst, src)
+        norms = np.concatenate(self._norms) if self._norms else np.empty(0, np.float32)
+        self._norms = [norms[keep]]
+        self.n_rows = int(keep.sum())
+        self._vectors = open(self.folder / VECTORS, "r+b")
+        self._vectors.seek(0, os.SEEK_END)
+        self._vocab = open(self.folder / VOCAB, "ab")
+
+    def _finish(self) -> None:
+        if self.meta is None:
+            raise RuntimeError("ModelDirStream: set .meta before the folder is closed")
+        self._vectors.seek(0)
+        self._vectors.write(npy_header(self.n_rows, self.dim))
+        self._vectors.close()
+        self._vocab.close()
+        norms = np.concatenate(self._norms) if self._norms else np.empty(0, np.float32)
+        np.save(self.folder / NORMS, norms)
+        meta = {**self.meta, "files": {name: (self.folder / name).stat().st_size for name in SIZED_FILES}}
+        with open(self.folder / META, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+
+    def _close(self) -> None:
+        self._vectors.close()
+        self._vocab.close()
+
+
+@contextlib.contextmanager
+def stream_model_dir(out: str | os.PathLike, dim: int, inputs=()) -> Iterator[ModelDirStream]:
+    """Write a model folder atomically from blocks of rows (see :class:`ModelDirStream`).
+
+    Like :func:`write_model_dir`, the folder is built beside ``out`` and swapped in at
+    the end; an exception (or Ctrl-C) leaves ``out`` as it was. Set ``.meta`` before
+    the block ends (``files`` is added).
+    """
+    with atomic_dir(out, kind="model", foreign=model_dir_foreign, inputs=inputs) as tmp:
+        stream = ModelDirStream(tmp, dim)
+        try:
+            yield stream
+        except BaseException:
+            stream._close()
+            raise
+        stream._finish()
+
+
+def iter_model_rows(path: str | os.PathLike, block_bytes: int = _STREAM_BYTES
+                    ) -> tuple[dict, tuple[int, int], Iterator[tuple[bytes, np.ndarray, np.ndarray]]]:
+    """Read a model folder block by block, with bounded memory (what export streams from).
+
+    The files are checked as :func:`read_model_dir` checks them; ``vocab.txt`` is read
+    in blocks, each checked (``word<TAB>count`` lines, UTF-8) as it comes, and the
+    rows of ``vectors.npy`` are read into one reused buffer (no memory map: the pages
+    read do not stay in the process's memory), ``block_bytes`` of them at a time.
+
+    Returns
+    -------
+    meta : dict
+    shape : (int, int)
+    blocks : iterator of (words, unit, norms)
+        ``words`` holds each word followed by ``\\n`` (UTF-8); ``unit`` (n, D) float32 is a
+        view of the reused buffer; ``norms`` (n,).
+    """
+    path, meta, (n_rows, dim) = check_model_files(path)
+    per = max(1, block_bytes // (4 * max(dim, 1)))
+
+    def blocks():
+        norms = np.load(path / NORMS, allow_pickle=False)
+        buf = np.empty((min(per, max(n_rows, 1)), dim), dtype="<f4")        # (n, D), reused
+        with open(path / VOCAB, "rb") as vocab, open(path / VECTORS, "rb") as vectors:
+            offset = _npy_data_offset(vectors)
+            vectors.seek(offset)
+            carry = b""
+            done = 0
+            while done < n_rows:
+                want = min(per, n_rows - done)
+                while carry.count(b"\n") < want:
+                    more = vocab.read(1 << 20)
+                    if not more:
+                        break
+                    carry += more
+                ends = np.flatnonzero(np.frombuffer(carry, dtype=np.uint8) == 10)
+                if len(ends) < want:
+                    raise _vocab_mismatch(path, f"only {done + len(ends)} words", (n_rows, dim))
+                block, carry = carry[: ends[want - 1] + 1], carry[ends[want - 1] + 1:]
+                if not _VOCAB_BLOCK.fullmatch(block):
+                    bad = next(i for i, line in enumerate(block.split(b"\n")) if not _VOCAB_LINE.fullmatch(line))
+                    raise ModelError(f"{path / VOCAB} line {done + bad + 1} is malformed: expected 'word<TAB>count'")
+                try:
+                    block.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ModelError(f"{path / VOCAB} is not valid UTF-8 ({exc}); retrain or re-import the model"
+                                     ) from exc
+                rows = buf[:want]
+                if vectors.readinto(memoryview(rows).cast("B")) != rows.nbytes:
+                    raise ModelError(f"{path / VECTORS} is truncated; retrain or re-import the model")
+                yield _COUNT.sub(b"\n", block), rows, norms[done:done + want]
+                done += want
+            if carry.strip() or vocab.read(1).strip():
+                raise _vocab_mismatch(path, f"more than {n_rows} words", (n_rows, dim))
+
+    return meta, (n_rows, dim), blocks()
+
+
+_VOCAB_LINE = re.compile(rb"[^\t\n]+\t[0-9]+")
+_VOCAB_BLOCK = re.compile(rb"(?:[^\t\n]+\t[0-9]+\n)*")
+_COUNT = re.compile(rb"\t[0-9]+\n")
+
+
+def _npy_data_offset(fh) -> int:
+    """Where the array's data starts in an open ``.npy`` file (its header already checked)."""
+    fh.seek(0)
+    version = np.lib.format.read_magic(fh)
+    (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(fh)
+    return fh.tell()
+
+
+__all__ = ["GENSIM_MODEL", "INDEX_FILE", "INDEX_LOCK", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelDirStream",
+           "ModelFiles", "NORMS", "NPY_HEADER_BYTES", "SIZED_FILES", "VECTORS", "VOCAB", "check_model_files",
+           "check_model_out", "index_file_name", "is_model_dir", "iter_model_rows", "model_dir_foreign", "model_meta",
+           "npy_header", "read_model_dir", "stream_model_dir", "unit_rows", "write_model_dir"]

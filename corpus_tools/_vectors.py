@@ -8,10 +8,20 @@ safe to query, and nothing heavier than numpy is imported.
 Similarities are cosines. The unit-length vectors are stored on disk, so a query
 is one matrix-vector product over the vocabulary and a partial sort.
 :func:`query_terms` turns typed queries into vocabulary terms, joining known phrases.
+
+When the folder has a nearest-neighbour index (``wordstack index``, see
+:mod:`corpus_tools._index`), :meth:`Vectors.most_similar` and :meth:`Vectors.analogy`
+ask it for candidates (``exact=False``, the default) and score them exactly as the
+full product would: the answers have the same form and the same scores, and recall
+@10 is what ``meta.json`` records. faiss is imported, and the index opened and
+checked, on the first such query only. ``exact=True`` skips the index.
+:meth:`Vectors.doesnt_match` compares the given words with each other and searches
+no vocabulary, so it never needs the index.
 """
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -68,6 +78,8 @@ class Vectors:
         self.path = path
         self.index = {w: i for i, w in enumerate(self.words)}
         self._padded = None
+        self._ann = None
+        self._ann_lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
 
@@ -113,6 +125,26 @@ class Vectors:
         name = self.path.name if self.path else None
         return (f"{name} " if name else "") + "(" + ", ".join(parts) + ")"
 
+    @property
+    def has_index(self) -> bool:
+        """True when the model folder records a nearest-neighbour index (``wordstack index``)."""
+        return self.path is not None and isinstance(self.meta.get("index"), dict)
+
+    @property
+    def index_info(self) -> dict | None:
+        """What ``meta.json`` records about the index (library, M, ef_search, recall@10, ...), or None."""
+        return dict(self.meta["index"]) if self.has_index else None
+
+    def _index(self):
+        """The opened index (checked against the vectors on first use; see :func:`corpus_tools._index.load_index`)."""
+        if self._ann is None:
+            from ._index import load_index
+
+            with self._ann_lock:
+                if self._ann is None:
+                    self._ann = load_index(self.path, self.meta, self.unit)
+        return self._ann
+
     def key(self, word: str) -> str | None:
         """The vocabulary entry ``word`` refers to, or None.
 
@@ -147,12 +179,18 @@ class Vectors:
     # ------------------------------------------------------------------ queries
 
     def _nearest(self, query: np.ndarray, exclude: Iterable[int], topn: int,
-                 restrict_vocab: int | None = None) -> list[Neighbor]:
+                 restrict_vocab: int | None = None, exact: bool = True) -> list[Neighbor]:
         if not isinstance(topn, int) or topn < 1:
             raise ValueError(f"topn must be an integer >= 1, got {topn!r}")
         norm = float(np.linalg.norm(query))
         if norm == 0:
             return []
+        if restrict_vocab is not None and restrict_vocab >= len(self):
+            restrict_vocab = None
+        # restrict_vocab below half the vocabulary: exact over those rows costs at most
+        # half a full product, and a graph search that must skip most rows loses recall.
+        if not exact and self.has_index and (restrict_vocab is None or 2 * restrict_vocab >= len(self)):
+            return self._nearest_indexed(query / norm, set(exclude), topn, restrict_vocab)
         mat = self.unit if restrict_vocab is None else self.unit[:restrict_vocab]
         scores = mat @ (query / norm).astype(mat.dtype, copy=False)
         exclude = [i for i in set(exclude) if i < len(scores)]
@@ -164,8 +202,22 @@ class Vectors:
         top = top[np.lexsort((top, -scores[top]))]
         return [Neighbor(self.words[i], float(scores[i])) for i in top]
 
+    def _nearest_indexed(self, query: np.ndarray, exclude: set[int], topn: int,
+                         restrict_vocab: int | None) -> list[Neighbor]:
+        """Candidates from the index, scored and ordered as :meth:`_nearest` scores and orders all rows."""
+        limit = len(self) if restrict_vocab is None else restrict_vocab
+        k = min(topn + len(exclude), limit)
+        rows = self._index().search(query.astype(np.float32), k, restrict_vocab, combined=len(exclude) > 1)
+        rows = np.array(sorted(set(rows.tolist()) - exclude), dtype=np.int64)
+        if rows.size == 0:
+            return []
+        scores = np.asarray(self.unit[rows], dtype=self.unit.dtype) @ query.astype(self.unit.dtype, copy=False)
+        order = np.lexsort((rows, -scores))[:topn]
+        return [Neighbor(self.words[i], float(scores[j])) for j, i in zip(order, rows[order])]
+
     def most_similar(self, positive: str | Sequence[str], topn: int = 10, *,
-                     negative: Sequence[str] = (), restrict_vocab: int | None = None) -> list[Neighbor]:
+                     negative: Sequence[str] = (), restrict_vocab: int | None = None,
+                     exact: bool = False) -> list[Neighbor]:
         """Nearest words to one word, or to the normalised sum of several.
 
         Parameters
@@ -176,7 +228,12 @@ class Vectors:
         negative : sequence of str, optional
             Words whose unit vectors are subtracted.
         restrict_vocab : int, optional
-            Only consider the this many most frequent words.
+            Only consider the this many most frequent words. With an index: at least
+            half the vocabulary is searched through the index (skipping the other
+            rows), less by exact search over those rows.
+        exact : bool, default False
+            Score every row even when the folder has a nearest-neighbour index
+            (``wordstack index``); without one, every query is exact.
 
         Returns
         -------
@@ -187,6 +244,8 @@ class Vectors:
         ------
         UnknownWordError
             A query word is not in the vocabulary (with close matches).
+        IndexMismatchError
+            The folder's index does not match its vectors (rebuild it, or pass ``exact=True``).
         """
         if isinstance(positive, str):
             positive = [positive]
@@ -199,17 +258,21 @@ class Vectors:
             query += self.unit[i]
         for i in rows_neg:
             query -= self.unit[i]
-        return self._nearest(query, rows_pos + rows_neg, topn, restrict_vocab)
+        return self._nearest(query, rows_pos + rows_neg, topn, restrict_vocab, exact)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10, *,
-                restrict_vocab: int | None = None) -> list[Neighbor]:
+                restrict_vocab: int | None = None, exact: bool = False) -> list[Neighbor]:
         """Words ``d`` with ``a : b :: c : d``, ranked by cos(d, b - a + c) (3CosAdd).
+
+        With an index (and ``exact=False``) the query vector ``b - a + c`` of unit
+        vectors, normalised, is looked up like a word: ``topn + 3`` candidates, the
+        three inputs dropped.
 
         Examples
         --------
         ``analogy("man", "king", "woman")`` -> ``queen`` on a good model.
         """
-        return self.most_similar([b, c], topn, negative=[a], restrict_vocab=restrict_vocab)
+        return self.most_similar([b, c], topn, negative=[a], restrict_vocab=restrict_vocab, exact=exact)
 
     def doesnt_match(self, words: Sequence[str]) -> tuple[str, list[Neighbor]]:
         """The word that fits least with the others.

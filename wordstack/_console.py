@@ -46,14 +46,15 @@ def configure_logging(verbose: int | None = None) -> None:
 REDRAW_SECONDS = {"terminal": 0.1, "log": 2.0}
 
 
-def progress_bar(total: int | None, desc: str, unit: str = "it"):
+def progress_bar(total: int | None, desc: str, unit: str = "it", scale: bool = False):
     """A tqdm bar on stderr (imported lazily), disabled when stderr is not a terminal
     unless ``WORDSTACK_PROGRESS=1``.
 
     Redraws are throttled (:data:`REDRAW_SECONDS`): a forced bar written to a log file
     redraws every 2 s at most, however many updates arrive, so a log of 5,000 books
     holds a few lines, not one redraw per book. Callers report progress with
-    ``update()``, which honours the throttle (``refresh()`` would not).
+    ``update()``, which honours the throttle (``refresh()`` would not). ``scale``
+    shows amounts with k/M/G prefixes (1024-based for bytes, unit "B").
     """
     from tqdm.auto import tqdm
 
@@ -62,7 +63,7 @@ def progress_bar(total: int | None, desc: str, unit: str = "it"):
     isatty = getattr(sys.stderr, "isatty", None)
     where = "terminal" if isatty is not None and isatty() else "log"
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True,
-                leave=True, mininterval=REDRAW_SECONDS[where])
+                leave=True, mininterval=REDRAW_SECONDS[where], unit_scale=scale, unit_divisor=1024 if scale and unit == "B" else 1000)
 
 
 class Progress:
@@ -76,9 +77,9 @@ class Progress:
     def __init__(self):
         self.bar = None
 
-    def open(self, total: int | None, desc: str, unit: str):
+    def open(self, total: int | None, desc: str, unit: str, scale: bool = False):
         if self.bar is None:
-            self.bar = progress_bar(total, desc, unit=unit)
+            self.bar = progress_bar(total, desc, unit=unit, scale=scale)
         return self.bar
 
     def close(self) -> None:
@@ -116,3 +117,40 @@ class EpochProgress(Progress):
         self.bar.update(1)
         if rep.epoch >= rep.epochs:
             self.bar.close()  # at once, not only in the caller's finally; a second close is harmless
+
+
+class AmountProgress(Progress):
+    """A library's ``progress(done, total)`` (bytes of a file, rows of a model) as one bar."""
+
+    def __init__(self, desc: str, unit: str = "B", scale: bool = True):
+        super().__init__()
+        self.desc, self.unit, self.scale = desc, unit, scale
+        self.finished = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.finished:
+            return
+        self.finished = done >= total
+        bar = self.open(total, self.desc, self.unit, self.scale)
+        bar.update(done - bar.n)
+        if done >= total:
+            self.close()
+
+
+class IndexProgress(Progress):
+    """corpus_tools.build_index's progress(stage, done, total): rows added, then the exact searches."""
+
+    STAGES = {"add": ("building the graph", "word"), "exact": ("exact search for recall", "query")}
+
+    stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.STAGES:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+        bar = self.open(total, *self.STAGES[stage])
+        bar.update(done - bar.n)
+        if done >= total:
+            self.close()

@@ -74,29 +74,33 @@ def query_text(words: str | Sequence[str]) -> str:
 # ----------------------------------------------------------------------------- the queries
 
 
-def similar(vectors_list, words: str | Sequence[str], topn: int, *, with_terms: bool = False) -> dict:
+def similar(vectors_list, words: str | Sequence[str], topn: int, *, with_terms: bool = False,
+            exact: bool = False) -> dict:
     """Nearest words to ``words`` in each model: ``{"query", "results": [... "neighbors"]}``.
 
     ``words`` is a list (several words: their normalised sum) or a line of text; in
     both, known phrases are joined first (``corpus_tools.query_terms``). With
     ``with_terms`` each answer also holds ``terms``, the words as the model spells them.
+    ``exact`` bypasses the models' nearest-neighbour indexes (``wordstack index``).
     """
     import corpus_tools as ct
 
     def query(vecs):
         terms = ct.query_terms(vecs, words)
-        neighbors = neighbors_json(vecs.most_similar(terms, topn=topn))
+        neighbors = neighbors_json(vecs.most_similar(terms, topn=topn, exact=exact))
         return {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
 
     return {"query": query_text(words), "results": per_model(vectors_list, query)}
 
 
-def analogy(vectors_list, a: str, b: str, c: str, topn: int, *, restrict_vocab: int | None = None) -> dict:
+def analogy(vectors_list, a: str, b: str, c: str, topn: int, *, restrict_vocab: int | None = None,
+            exact: bool = False) -> dict:
     """``a : b :: c : ?`` in each model, the words nearest ``b - a + c`` (3CosAdd):
-    ``{"query": {"a", "b", "c"}, "results": [... "neighbors"]}``."""
+    ``{"query": {"a", "b", "c"}, "results": [... "neighbors"]}``; ``exact`` bypasses
+    the models' nearest-neighbour indexes."""
 
     def query(vecs):
-        return {"neighbors": neighbors_json(vecs.analogy(a, b, c, topn, restrict_vocab=restrict_vocab))}
+        return {"neighbors": neighbors_json(vecs.analogy(a, b, c, topn, restrict_vocab=restrict_vocab, exact=exact))}
 
     return {"query": {"a": a, "b": b, "c": c}, "results": per_model(vectors_list, query)}
 

@@ -22,6 +22,15 @@ def models_option(help: str = MODELS_HELP) -> Callable:  # noqa: A002 - click's 
     return click.option("--model", "-m", "models", multiple=True, type=click.Path(), help=help)
 
 
+EXACT_HELP = ("Score every word even when the model folder has a nearest-neighbour index "
+              "(`wordstack index`); without one, queries are always exact.")
+
+
+def exact_option(f: Callable) -> Callable:
+    """``--exact``: bypass a model folder's nearest-neighbour index (``exact`` parameter)."""
+    return click.option("--exact", is_flag=True, help=EXACT_HELP)(f)
+
+
 def model_dir_argument(f: Callable) -> Callable:
     """Optional ``MODEL_DIR`` argument; without it the command uses the default model."""
     return click.argument("model_dir", required=False, type=click.Path())(f)

@@ -1,5 +1,5 @@
 """Word-vector commands beyond ``similar``: analogy, odd-one-out, similarity, evaluate, map,
-clusters, export, import.
+clusters, export, import, index.
 
 Each command parses its options, calls one corpus_tools function and formats the
 result. Every path here reads model folders with numpy alone (no pickle).
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
-from .._console import configure_logging, warn
+from .._console import AmountProgress, IndexProgress, configure_logging, warn
 from .. import _queries
-from .._word_models import load_many, load_one, model_dir_argument, models_option
+from .._word_models import exact_option, load_many, load_one, model_dir_argument, models_option, resolve_models
 from .._options import PICTURE_HELP, example, picture_path
 from .._output import counted, echo_json, finish, json_option, neighbors_table
 
@@ -32,12 +32,19 @@ def _pct(x: float) -> str:
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True, help="Answers to list.")
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Search answers among the this many most frequent words only.")
+@exact_option
 @json_option
 @example("wordstack analogy man king woman\n"
-         "wordstack analogy romeo juliet hamlet -n 5 -m models/small -m models/big --json")
-def analogy(a, b, c, models, topn, restrict_vocab, as_json):
-    """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded."""
-    payload = _queries.analogy(load_many(models), a, b, c, topn, restrict_vocab=restrict_vocab)
+         "wordstack analogy romeo juliet hamlet -n 5 -m models/small -m models/big --json\n"
+         "wordstack analogy man king woman -m models/google --exact")
+def analogy(a, b, c, models, topn, restrict_vocab, exact, as_json):
+    """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded.
+
+    A model folder with a nearest-neighbour index (`wordstack index`) is searched
+    through it (with the wider search width tuned for analogies); --exact scores
+    every word instead. --restrict-vocab below half the vocabulary is always exact.
+    """
+    payload = _queries.analogy(load_many(models), a, b, c, topn, restrict_vocab=restrict_vocab, exact=exact)
     results = payload["results"]
     if as_json:
         finish(results, True, payload)
@@ -50,14 +57,18 @@ def analogy(a, b, c, models, topn, restrict_vocab, as_json):
 @click.command("odd-one-out")
 @click.argument("words", nargs=-1, required=True)
 @models_option("Model folder; repeat to compare models (default: the Shakespeare model).")
+@click.option("--exact", is_flag=True,
+              help="Accepted as for similar and analogy; odd-one-out is always exact: it compares the given words "
+                   "with each other and searches no vocabulary, so an index has nothing to speed up.")
 @json_option
 @example("wordstack odd-one-out romeo juliet tybalt sword\n"
          "wordstack odd-one-out breakfast cereal dinner lunch --json")
-def odd_one_out(words, models, as_json):
+def odd_one_out(words, models, exact, as_json):
     """The word of WORDS (at least 3) that fits least with the others.
 
     Each word is scored by the cosine between its vector and the mean of all
-    the words' unit vectors; the lowest is the odd one out.
+    the words' unit vectors; the lowest is the odd one out. This reads only the
+    given words' vectors, so it never uses a nearest-neighbour index.
     """
     if len(words) < 3:
         raise click.UsageError(f"give at least 3 words, got {len(words)}")
@@ -249,11 +260,17 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
 def export(model_dir, fmt, out, precision, as_json):
     """Write a model's vectors as word2vec binary/text or fastText .vec (for gensim, the C tool, ...).
 
-    MODEL_DIR defaults to the Shakespeare model.
+    The model is read block by block (a few hundred MB of memory for any size),
+    with a progress bar. MODEL_DIR defaults to the Shakespeare model.
     """
     import corpus_tools as ct
 
-    res = ct.export_vectors(load_one(model_dir), out, format=fmt, precision=precision)
+    bar = AmountProgress("exporting", unit="word")
+    try:
+        res = ct.export_vectors(resolve_models((model_dir,) if model_dir else ())[0], out, format=fmt,
+                                precision=precision, progress=bar)
+    finally:
+        bar.close()
     if as_json:
         echo_json({"out": str(res.path), "format": res.format, "vocab_size": res.vocab_size,
                    "vector_size": res.vector_size, "bytes": res.bytes})
@@ -277,12 +294,18 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
     """Turn a word2vec (.bin/.txt), fastText .vec or GloVe file into a model folder (no pickle).
 
     The folder can then be used with similar, analogy, odd-one-out, evaluate,
-    map, clusters and export.
+    map, clusters, export and index. The file is streamed (gzip, bzip2 and xz
+    too) through a fixed buffer into the folder, with a progress bar: memory
+    stays at a few hundred MB whatever its size.
     """
     import corpus_tools as ct
 
     configure_logging()   # the duplicates are warned about below, not logged a second time
-    res = ct.import_vectors(file, out, format=fmt, limit=limit, unicode_errors=unicode_errors)
+    bar = AmountProgress("importing")
+    try:
+        res = ct.import_vectors(file, out, format=fmt, limit=limit, unicode_errors=unicode_errors, progress=bar)
+    finally:
+        bar.close()
     if res.duplicates:
         warn(f"{counted(len(res.duplicates), 'duplicated word')}; kept the first vector of each "
              f"(e.g. {res.duplicates[0]!r})")
@@ -295,5 +318,62 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
                    f"{res.seconds:.1f} s -> {res.path}")
 
 
-COMMANDS = [analogy, odd_one_out, similarity, evaluate, map_, clusters, export, import_]
+@click.command("index")
+@model_dir_argument
+@click.option("-M", "--m", "m", type=click.IntRange(2, 512), default=16, show_default=True,
+              help="Links per word in the HNSW graph: more is better recall and more memory (about 8*M bytes a word).")
+@click.option("--ef-construction", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Search width while building: more is a better graph, built more slowly.")
+@click.option("--ef-search", type=click.IntRange(min=1), default=None,
+              help="Search width of queries (default: the smallest that reaches --target-recall on tuning words).")
+@click.option("--target-recall", type=click.FloatRange(0, 1, min_open=True), default=0.98, show_default=True,
+              help="Recall@10 against exact search the search widths are tuned for.")
+@click.option("--queries", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Held-out words (and word triples) recall@10 is measured on; as many more tune the search widths.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Draws the query words.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Build threads (default: all cores).")
+@json_option
+@example("wordstack index models/google\n"
+         "wordstack index models/google -M 32 --ef-construction 200 --target-recall 0.99 --json\n"
+         "wordstack similar king -m models/google          (searched through the index)")
+def index(model_dir, m, ef_construction, ef_search, target_recall, queries, seed, threads, as_json):
+    """Build an approximate nearest-neighbour index (faiss HNSW) in a model folder, for fast queries.
+
+    similar and analogy then search the index instead of every word (--exact
+    skips it); the answers are scored as exactly. The index is stored beside the
+    vectors (faiss's binary format, no pickle) and recorded in meta.json with its
+    parameters and its measured recall@10 against exact search on held-out words.
+    Rebuilding replaces it; a killed build leaves the folder as it was. An index
+    that no longer matches the vectors is refused with an error saying to rebuild.
+    MODEL_DIR defaults to the Shakespeare model.
+    """
+    import corpus_tools as ct
+
+    configure_logging()
+    folder = resolve_models((model_dir,) if model_dir else ())[0]
+    bar = IndexProgress()
+    try:
+        res = ct.build_index(folder, m=m, ef_construction=ef_construction, ef_search=ef_search,
+                             target_recall=target_recall, queries=queries, seed=seed, threads=threads, progress=bar)
+    finally:
+        bar.close()
+    info = res.info
+    if not res.target_met:
+        warn(f"the search widths stopped at the largest tried ({info['ef_search']}, {info['ef_search_analogy']} for "
+             f"analogies) before the tuning queries reached recall@10 {target_recall}: build with a larger -M or "
+             "--ef-construction")
+    if as_json:
+        echo_json({"model": str(folder), "index": str(res.path), "vocab_size": res.vocab_size,
+                   "vector_size": res.vector_size, "target_met": res.target_met, **info})
+        return
+    click.echo(f"Indexed {counted(res.vocab_size, 'word')} x {counted(res.vector_size, 'dim')} "
+               f"(faiss {info['library_version']} HNSW, M={info['M']}, efConstruction={info['ef_construction']}, "
+               f"efSearch={info['ef_search']}, {info['ef_search_analogy']} for analogies) in "
+               f"{info['build_seconds']:.1f} s: recall@10 {info['recall_at_10']:.3f} "
+               f"({info['recall_at_10_analogy']:.3f} for analogies) against exact search on "
+               f"{info['recall_queries']:,} held-out words and as many triples, "
+               f"{info['query_ms']:.2f} ms a query -> {res.path}")
+
+
+COMMANDS = [analogy, odd_one_out, similarity, evaluate, map_, clusters, export, import_, index]
 __all__ = ["COMMANDS"]

@@ -11,7 +11,7 @@ import click
 
 from .._console import EpochProgress, IngestProgress, configure_logging, warn
 from .. import _queries
-from .._word_models import ensure_default, load_many, models_option
+from .._word_models import ensure_default, exact_option, load_many, models_option
 from .._options import example
 from .._output import counted, echo_json, echo_json_line, echo_neighbors, finish, json_option
 
@@ -53,7 +53,7 @@ def _report_ingest(corpus, as_json: bool) -> None:
     )
 
 
-def _interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
+def _interactive_similar(vectors_list, topn: int, as_json: bool, exact: bool = False) -> None:
     """The ``similar`` loop of the C tool's ``distance``: one query per line until EXIT, empty line or EOF.
 
     A line of several words queries their normalised sum; known phrases
@@ -81,7 +81,7 @@ def _interactive_similar(vectors_list, topn: int, as_json: bool) -> None:
         text = line.strip()
         if not text or text == "EXIT":
             break
-        payload = _queries.similar(vectors_list, text, topn, with_terms=True)
+        payload = _queries.similar(vectors_list, text, topn, with_terms=True, exact=exact)
         results = payload["results"]
         if as_json:
             echo_json_line(payload)
@@ -208,13 +208,15 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
 @click.argument("words", nargs=-1)
 @models_option()
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True, help="Neighbours to list.")
+@exact_option
 @json_option
 @example("wordstack similar romeo\n"
          "wordstack similar king queen -n 5\n"
          "wordstack similar \"expecto patronum\"      (a phrase model)\n"
          "wordstack similar hermione -m models/small -m models/big --json\n"
-         "wordstack similar -m models/small -m models/big    (interactive)")
-def similar(words, models, topn, as_json):
+         "wordstack similar -m models/small -m models/big    (interactive)\n"
+         "wordstack similar king -m models/google --exact    (skip the model's index)")
+def similar(words, models, topn, exact, as_json):
     """Nearest words to WORDS by cosine similarity (several words: their normalised sum).
 
     With several --model options the lists are printed side by side, headed by
@@ -224,12 +226,15 @@ def similar(words, models, topn, as_json):
     Without WORDS, queries are read line by line from the terminal or stdin
     (like the word2vec tool's `distance`) until EXIT, an empty line or end of
     input; with --json each answer is one JSON line.
+
+    A model folder with a nearest-neighbour index (`wordstack index`) is searched
+    through it; --exact scores every word instead.
     """
     vectors_list = load_many(models)
     if not words:
-        _interactive_similar(vectors_list, topn, as_json)
+        _interactive_similar(vectors_list, topn, as_json, exact)
         return
-    payload = _queries.similar(vectors_list, list(words), topn)
+    payload = _queries.similar(vectors_list, list(words), topn, exact=exact)
     results = payload["results"]
     if as_json:
         finish(results, True, payload)
