@@ -1,0 +1,219 @@
+"""The benchmark's training recipes and test protocol: what each (task, model) cell of
+``wordstack seq bench`` trains with, and how it is tested.
+
+The protocol is that of Delétang et al., "Neural Networks and the Chomsky Hierarchy"
+(ICLR 2023, arXiv 2207.02098; code: github.com/google-deepmind/neural_networks_chomsky_hierarchy,
+``training/example.py`` and ``training/range_evaluation.py``): train on lengths 1-40
+drawn uniformly, test on every length 41-500; a cell's *score* is the per-token accuracy
+of each test length, averaged over the lengths (every length weighs the same); the
+paper reports the maximum over seeds.
+
+The recipe starts from the memory recipe of ``wordstack seq train TASK --memory M``
+(:mod:`models.training._presets`): an LSTM controller of 64 units, symbol embeddings of
+32, memory width 32, Adam 3e-3, gradient clipping at 1.0, batches of 16, the stop-gradient
+at the separator, each memory's initial push and pop biases from the registry
+(:mod:`models.memory._kinds`). What differs, and why:
+
+- **lengths 1-40 drawn uniformly** (``curriculum="uniform"``), the paper's protocol,
+  instead of the growing curriculum over 8-64. With it the recipe's final phase (the
+  lower learning rate and the deque's strength sharpening, which start once a growing
+  curriculum reaches its longest lengths) never starts; their values are kept in the
+  recipe but do nothing.
+- **no restart rule** (``restart_after=None``): the rule restarts a run that has not
+  reached 0.98 training accuracy after 32,000 sequences; on the tasks no model fits
+  (binary multiplication, square root) it would throw the run away every 32,000
+  sequences, and the cell would end with a model trained on the last few only.
+- **RNN and LSTM without memory** are the same controller with ``memory=None`` (the
+  same embedding, sizes and optimizer), so that the memory is the only difference
+  between the columns. The RNN uses tanh units.
+- **the training budget**: each cell trains for a fixed number of optimizer steps (a
+  seeded run must not depend on the machine's speed), chosen so that training stays
+  within :data:`CELL_BUDGET_SECONDS` (5 minutes) on one core: see
+  :data:`TIME_STEPS_PER_SECOND` and :func:`budget_steps`.
+
+Per-task overrides go into :data:`TASK_OVERRIDES`, each with a comment saying what it
+was tried against; there are none yet (the goals of issue 13 are for later tuning).
+
+The auxiliary losses of the memory recipe (copy and reversal with a queue or a deque)
+are in the registry under the task names ``copy`` and ``reverse``; they apply to those
+two tasks only (they need a task with a source phase, a :class:`models.tasks.SymbolTask`).
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from ..core._errors import UnknownNameError
+from ..memory._kinds import MEMORY_KINDS
+from ..tasks import TASK_ALIASES, TASKS, make_task
+
+__all__ = ["BENCH_MODELS", "MODEL_LABELS", "CELL_BUDGET_SECONDS", "BUDGET_SAFETY", "TIME_STEPS_PER_SECOND", "TRAIN_LENGTHS",
+           "TEST_LENGTHS", "TEST_SEED", "N_PER_LENGTH", "TASK_OVERRIDES", "bench_recipe", "budget_steps",
+           "check_models", "check_tasks", "chomsky_tasks", "task_level"]
+
+#: The model columns: ``name -> (controller, memory)`` of a :class:`models.MemoryRNN`.
+BENCH_MODELS: dict[str, tuple[str, str | None]] = {
+    "rnn": ("rnn", None),
+    "lstm": ("lstm", None),
+    "stack": ("lstm", "stack"),
+    "queue": ("lstm", "queue"),
+    "deque": ("lstm", "deque"),
+}
+#: How the report names them.
+MODEL_LABELS = {"rnn": "RNN", "lstm": "LSTM", "stack": "LSTM+stack", "queue": "LSTM+queue", "deque": "LSTM+deque"}
+
+#: Training lengths (the paper: 1-40, uniform).
+TRAIN_LENGTHS = (1, 40)
+#: Test lengths (the paper: every length 41-500).
+TEST_LENGTHS = (41, 500)
+#: Seed of the test data: length L is drawn from ``default_rng([TEST_SEED, L])``, the same
+#: sequences for every model and seed of a task.
+TEST_SEED = 12345
+#: Test sequences per length. The paper draws 512 per length (on accelerators); here the
+#: long-length evaluation of a cell must stay within a minute of one core. The worst cell
+#: (LSTM+deque on duplicate_string, about 1,500 steps at length 500, 373,000 sequence-steps
+#: per sequence of each length) runs about 60,000-80,000 sequence-steps a second on one
+#: quiet core (measured 28,000/s under a load of 8 on this 2-core machine), so 4 per
+#: length (1,840 sequences, about 1.5 million sequence-steps) takes 20-30 s there.
+#: The score averages per-token accuracy over ~1,840 sequences and (for
+#: duplicate_string) ~500,000 target symbols: its standard error is below 0.01 even
+#: for a model at chance on every sequence. The curve by length is noisier (4 sequences
+#: a point). ``benchmarks/bench_seq_bench.py --eval`` measures it.
+N_PER_LENGTH = 4
+
+#: Seconds of training a cell may take on one core.
+CELL_BUDGET_SECONDS = 300.0
+#: The budget is planned at this fraction of the measured speed: a margin for a busy machine
+#: and for the memory's O(T) cost per step growing with the task's sequence length.
+BUDGET_SAFETY = 0.7
+
+#: Training speed of each model in sequence-steps per second (optimizer steps x batch 16 x
+#: time steps of each sequence), on one core at training lengths 1-40 (reversal, vocabulary
+#: 16: 41 time steps a sequence on average), from ``python benchmarks/bench_seq_bench.py``
+#: (its ``time_steps_per_second``; the best of three short runs on this shared 2-core
+#: machine, load 3-5, so slower than a quiet core: the budget errs on the short side).
+#: RNN 359, LSTM 143, stack 83, queue 77, deque 67 optimizer steps a second.
+TIME_STEPS_PER_SECOND: dict[str, float] = {
+    "rnn": 235_000.0,
+    "lstm": 93_000.0,
+    "stack": 54_000.0,
+    "queue": 50_000.0,
+    "deque": 44_000.0,
+}
+
+#: Shared by every cell (see the module docstring for what differs from the memory recipe).
+_COMMON: dict[str, Any] = {
+    "hidden_size": 64, "embedding_size": 32, "memory_width": 32, "optimizer": "adam", "learning_rate": 3e-3,
+    "clip_norm": 1.0, "batch_size": 16, "lengths": TRAIN_LENGTHS, "curriculum": "uniform",
+    "curriculum_start": None, "stop_gradient": True, "restart_after": None, "final_learning_rate": 3e-4,
+    "n_threads": 1,
+}
+
+#: Per (task, model) (model ``"*"``: every model): what a task changes, each with what it was
+#: tried against. Empty so far.
+TASK_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {}
+
+_ROUND_STEPS = 100
+
+
+def _close(name: str, choices) -> str:
+    near = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def chomsky_tasks() -> dict[str, str]:
+    """The fifteen tasks of the benchmark, in the paper's order: ``name -> level``
+    (``"regular"``, ``"dcf"``, ``"cs"``); empty when this wordstack has none registered."""
+    from .. import tasks
+
+    return dict(getattr(tasks, "CHOMSKY_TASKS", {}))
+
+
+def task_level(task: str) -> str:
+    """The Chomsky level of a task (``"regular"``, ``"dcf"``, ``"cs"``), ``"other"`` for
+    tasks outside the benchmark (copy, reverse...)."""
+    return chomsky_tasks().get(task, "other")
+
+
+def check_tasks(names) -> list[str]:
+    """Canonical task names (aliases resolved), in the order given; raises
+    :class:`models.UnknownNameError` naming the closest names for an unknown one."""
+    out = []
+    for raw in names:
+        name = str(raw).strip()
+        key = name.lower()
+        if key not in TASKS:     # the paper's names are spelt with underscores: binary-addition too
+            key = key.replace("-", "_") if key.replace("-", "_") in TASKS else TASK_ALIASES.get(key, key)
+        if key not in TASKS:
+            raise UnknownNameError(f"unknown task {name!r}{_close(name.lower(), TASKS)}; choose from "
+                                   f"{', '.join(TASKS)}")
+        if key == "add":
+            raise ValueError("the bench's models read symbols; Trask's binary addition (add) has bit inputs: "
+                             "use binary_addition, the paper's task, or drop add")
+        if key not in out:
+            out.append(key)
+    if not out:
+        raise ValueError("no task given: name at least one (e.g. --tasks reverse_string,parity_check)")
+    return out
+
+
+def check_models(names) -> list[str]:
+    """Model names in the order of :data:`BENCH_MODELS`; raises for an unknown one."""
+    wanted = []
+    for raw in names:
+        name = str(raw).strip().lower()
+        name = {"lstm+stack": "stack", "lstm+queue": "queue", "lstm+deque": "deque"}.get(name, name)
+        if name not in BENCH_MODELS:
+            raise UnknownNameError(f"unknown model {raw!r}{_close(name, BENCH_MODELS)}; choose from "
+                                   f"{', '.join(BENCH_MODELS)}")
+        wanted.append(name)
+    if not wanted:
+        raise ValueError(f"no model given: name at least one of {', '.join(BENCH_MODELS)}")
+    return [m for m in BENCH_MODELS if m in wanted]
+
+
+def _mean_time_steps(task, lengths: tuple[int, int]) -> float:
+    valid = task.valid_lengths(*lengths)
+    return sum(task.sequence_length(int(L)) for L in valid) / len(valid)
+
+
+def budget_steps(task, model: str, *, lengths: tuple[int, int] = TRAIN_LENGTHS, batch_size: int = 16,
+                 seconds: float = CELL_BUDGET_SECONDS) -> int:
+    """Optimizer steps that train ``model`` on ``task`` in about ``seconds`` on one core.
+
+    ``seconds * BUDGET_SAFETY * TIME_STEPS_PER_SECOND[model]`` sequence-steps, divided by
+    the batch and by the task's mean sequence length over the training lengths, rounded
+    down to a multiple of 100.
+    """
+    per_step = batch_size * _mean_time_steps(task, lengths)
+    steps = seconds * BUDGET_SAFETY * TIME_STEPS_PER_SECOND[model] / per_step
+    return max(_ROUND_STEPS, int(math.floor(steps / _ROUND_STEPS)) * _ROUND_STEPS)
+
+
+def bench_recipe(task: str, model: str, *, n_steps: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(:class:`models.MemoryRNN` hyperparameters, task options) of one cell, without the seed.
+
+    Parameters
+    ----------
+    task : str
+        A canonical task name (see :func:`check_tasks`).
+    model : str
+        One of :data:`BENCH_MODELS`.
+    n_steps : int, optional
+        Replace the budget (:func:`budget_steps`), e.g. for a quick look or a test.
+    """
+    task, = check_tasks([task])
+    model, = check_models([model])
+    controller, memory = BENCH_MODELS[model]
+    hyper: dict[str, Any] = {**_COMMON, "controller": controller, "memory": memory}
+    if memory is not None:
+        hyper.update(MEMORY_KINDS[memory].presets.get(task, {}))
+    hyper.update(TASK_OVERRIDES.get((task, "*"), {}))
+    hyper.update(TASK_OVERRIDES.get((task, model), {}))
+    task_options = dict(hyper.pop("task_options", {}))
+    if n_steps is None:
+        n_steps = budget_steps(make_task(task, **task_options), model, lengths=tuple(hyper["lengths"]),
+                               batch_size=int(hyper["batch_size"]))
+    hyper["n_steps"] = int(n_steps)
+    return hyper, task_options
