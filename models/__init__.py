@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # static tools and editors follow the names; nothing is imported at run time
     from . import tasks
+    from .tasks._registry import CHOMSKY_TASKS
     from ._kernels import BACKENDS, load_kernels
     from .bench._cells import score_evaluation
     from .bench._grid import GridOutcome as BenchOutcome, GridProgress as BenchProgress, run_grid as run_bench
@@ -97,6 +98,8 @@ _EXPORTS = {
     "TrainingInterrupted": "core._errors",
     "UnknownNameError": "core._errors",
     "VocabularyError": "core._errors",
+    # tasks
+    "CHOMSKY_TASKS": "tasks._registry",
     # memories
     "NeuralStack": "memory._memories",
     "NeuralQueue": "memory._memories",

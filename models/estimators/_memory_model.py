@@ -20,7 +20,6 @@ from ..core._init import glorot_uniform, orthogonal, uniform
 from ..core._backend import check_backend, compiled_kernels
 from ..memory._kinds import MEMORY_KINDS, memory_kind
 from ._memory_rnn_ref import CONTROLLERS, memory_layout
-from ..tasks import SymbolTask
 
 __all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "DEFAULT_PUSH_BIAS", "MEMORY_CHOICES"]
 
@@ -88,13 +87,15 @@ class MemoryRNN(SequenceModel):
         bury the memory by pushing during the target. With the rest of this recipe
         (``models.memory_preset``) runs without it generalised too (stack reversal, five
         seeds, and queue copy, two seeds, all >= 0.997 on 65-128); it stays on as the
-        safer default. Needs a task with a separator (copy, reverse, bigram flip);
-        ignored otherwise.
+        safer default. Needs a task with a separator (copy, reverse, bigram flip; the
+        Chomsky-hierarchy tasks' output-phase flag, which turns on at the first output
+        step); ignored otherwise.
     aux_hidden, aux_memory : float, default 0.0
         Weights of auxiliary losses predicting the previous input symbol ``x_{t-1}``
         from the hidden state ``h_t`` and from the read ``r_{t-1}`` the controller
         receives (the memory-facing input), on the source steps. They pull the pushed
-        values toward the symbols. Symbol tasks only.
+        values toward the symbols. Symbol tasks only (``task.symbolic``) whose input and
+        output alphabets have the same size (their classifiers have the outputs' size).
     final_learning_rate : float or None, default 3e-4
         With the ``grow`` curriculum: the learning rate once a data block has been
         trained at the longest lengths (decided at block ends, like the restart rule).
@@ -257,9 +258,16 @@ class MemoryRNN(SequenceModel):
         return self._bias_pair(self.pop_bias, "pop_bias")
 
     def _check_task(self, task):
-        if (self.aux_hidden > 0 or self.aux_memory > 0) and not isinstance(task, SymbolTask):
+        if (self.aux_hidden > 0 or self.aux_memory > 0) and not getattr(task, "symbolic", False):
             raise ValueError(f"the auxiliary losses predict input symbols and need a symbol task (copy, reverse, "
-                             f"bigram-flip), not {getattr(task, 'name', task)!r}; set aux_hidden=0 and aux_memory=0")
+                             f"bigram-flip, the Chomsky-hierarchy tasks), not {getattr(task, 'name', task)!r}; set "
+                             f"aux_hidden=0 and aux_memory=0")
+        if (self.aux_hidden > 0 or self.aux_memory > 0) and task.n_symbols != task.n_outputs:
+            # their classifiers (A_h, A_r) are sized by the output alphabet, which is the input's in copy,
+            # reverse and bigram flip but not in every Chomsky-hierarchy task
+            raise ValueError(f"the auxiliary losses need a task whose input and output alphabets are the same size; "
+                             f"{task.name!r} reads {task.n_symbols} symbols and writes {task.n_outputs}: set "
+                             f"aux_hidden=0 and aux_memory=0")
 
     def _make_block_end_rules(self, task, *, resume):
         self._check_task(task)
@@ -373,13 +381,13 @@ class MemoryRNN(SequenceModel):
 
     def _kernel_options(self) -> dict:
         task = self.task_
-        symbolic = isinstance(task, SymbolTask)
+        symbolic = getattr(task, "symbolic", False)      # a task with symbols and a separator feature
         return {"controller": self.controller, "memory": self.memory, "width": int(self.memory_width),
                 "head": task.head, "separator": task.separator if symbolic else -1,
                 "stop_gradient": bool(self.stop_gradient),
                 "aux_hidden": float(self.aux_hidden), "aux_memory": float(self.aux_memory),
                 "sharpen": self._rules.sharpen_now if getattr(self, "_rules", None) is not None else 0.0,
-                "n_symbols": task.vocab_size if symbolic else 0}
+                "n_symbols": task.n_symbols if symbolic else 0}
 
     def _new_kernel(self, batch_size, max_length):
         module = memory_rnn_kernels(self.backend)

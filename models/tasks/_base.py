@@ -77,6 +77,10 @@ class Task:
 
     name: ClassVar[str] = ""
     head: ClassVar[str] = "softmax"           # "softmax" (targets are ids) or "sigmoid" (bits)
+    #: True for tasks whose first ``n_symbols`` input features are one-hot symbols and whose
+    #: ``separator`` feature turns on where the output phase starts (what the memory models'
+    #: stop-gradient and auxiliary losses need).
+    symbolic: ClassVar[bool] = False
     length_name: ClassVar[str] = "length"
     default_lengths: ClassVar[tuple[int, int]] = (8, 64)
     min_length: ClassVar[int] = 1
@@ -178,6 +182,7 @@ class SymbolTask(Task):
     """
 
     head = "softmax"
+    symbolic = True
     default_lengths = (8, 64)
 
     def __init__(self, *, vocab_size: int = 16):
@@ -185,6 +190,11 @@ class SymbolTask(Task):
         self.n_inputs = self.vocab_size + 1          # symbols + separator
         self.n_outputs = self.vocab_size
         self.separator = self.vocab_size
+
+    @property
+    def n_symbols(self) -> int:
+        """Input features that are symbols (all but the separator)."""
+        return self.vocab_size
 
     @property
     def symbols(self) -> list[str]:

@@ -20,6 +20,13 @@ option is not given.
   the deque, and the restart rule: a run that has not learned length 12 after 32,000
   sequences starts again from fresh weights (its steps count). README "Memory models" has the per-seed numbers and what made the
   difference.
+- The tasks of Delétang et al. 2023 (:data:`models.tasks.CHOMSKY_TASKS`), for now one
+  simple recipe for all fifteen: an LSTM of 64 units, Adam (3e-3), clipping at 1.0,
+  batches of 16, input lengths 1-40 drawn uniformly (the paper's training range; each
+  task keeps the lengths its rule allows), 3,000 steps, the paper's alphabets (no task
+  options). With a memory: the memory recipe above with lengths 1-40 (no auxiliary
+  losses: they were tuned on copy and reversal). These are starting points, not tuned
+  per task.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from typing import Any
 
 from ..core._errors import UnknownNameError
 from ..memory._kinds import MEMORY_KINDS
-from ..tasks import TASK_ALIASES, TASKS
+from ..tasks import CHOMSKY_TASKS, TASK_ALIASES, TASKS
 
 __all__ = ["TASK_PRESETS", "MEMORY_PRESETS", "MEMORY_TASKS", "PLAIN_BASELINE", "preset", "memory_preset", "default_model_kind"]
 
@@ -40,6 +47,11 @@ TASK_PRESETS: dict[str, dict[str, Any]] = {
 }
 TASK_PRESETS["reverse"] = dict(TASK_PRESETS["copy"])
 TASK_PRESETS["bigram-flip"] = dict(TASK_PRESETS["copy"])
+#: One recipe for every task of Delétang et al. 2023 (see the module docstring).
+_CHOMSKY_PRESET: dict[str, Any] = {"model": "lstm", "hidden_size": 64, "optimizer": "adam", "learning_rate": 3e-3,
+                                   "clip_norm": 1.0, "batch_size": 16, "n_steps": 3000, "lengths": (1, 40),
+                                   "curriculum": "uniform"}
+TASK_PRESETS.update({name: dict(_CHOMSKY_PRESET) for name in CHOMSKY_TASKS})
 
 #: Shared by every memory model (``wordstack seq train TASK --memory M``).
 _MEMORY_COMMON: dict[str, Any] = {
@@ -62,6 +74,7 @@ MEMORY_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     (task, memory): dict(kind.presets.get(task, {}))
     for task in MEMORY_TASKS for memory, kind in MEMORY_KINDS.items()
 }
+MEMORY_PRESETS.update({(task, memory): {"lengths": (1, 40)} for task in CHOMSKY_TASKS for memory in MEMORY_KINDS})
 
 #: The plain LSTM of the side-by-side table: about the parameter count of the
 #: LSTM+stack model (84 units: 35,632 parameters against 36,818), the same optimizer,
@@ -82,7 +95,7 @@ def _canonical(task_name: str) -> str:
 
 
 def default_model_kind(task_name: str) -> str:
-    """``rnn`` for addition, ``lstm`` for the symbol tasks."""
+    """``rnn`` for addition, ``lstm`` for the other tasks."""
     return TASK_PRESETS[_canonical(task_name)]["model"]
 
 
@@ -112,4 +125,4 @@ def memory_preset(task_name: str, memory: str, controller: str | None = None) ->
     hyper = {**_MEMORY_COMMON, **MEMORY_PRESETS[key], "memory": memory}
     if controller is not None:
         hyper["controller"] = controller
-    return hyper, {"vocab_size": 16}
+    return hyper, ({} if task in CHOMSKY_TASKS else {"vocab_size": 16})

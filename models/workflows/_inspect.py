@@ -19,7 +19,8 @@ def _step_labels(model, batch, predictions) -> tuple[list[str], list[str]]:
     predicted output symbol on target steps."""
     task = model.task_
     symbols = task.symbols
-    V = task.vocab_size
+    out_symbols = list(getattr(task, "output_symbols", symbols))      # the Chomsky tasks' differ from the inputs'
+    V = task.n_symbols
     x = batch.inputs[:, 0]                                           # (T, I)
     inputs = []
     for row in x:
@@ -29,7 +30,7 @@ def _step_labels(model, batch, predictions) -> tuple[list[str], list[str]]:
             inputs.append(symbols[int(row[:V].argmax())])
         else:
             inputs.append("")
-    outputs = [symbols[int(p)] if batch.mask[t, 0] > 0 else "" for t, p in enumerate(predictions)]
+    outputs = [out_symbols[int(p)] if batch.mask[t, 0] > 0 else "" for t, p in enumerate(predictions)]
     return inputs, outputs
 
 

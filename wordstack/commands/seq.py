@@ -42,13 +42,40 @@ class _EvalProgress(Progress):
         bar.update(p.steps - bar.n)
 
 
+class _TaskListHelp(click.Command):
+    """A command whose help lists the tasks; ``models.tasks`` is imported only when the help
+    is shown (so that ``wordstack --help`` stays fast)."""
+
+    def format_help_text(self, ctx, formatter):
+        import textwrap
+
+        from models.tasks import CHOMSKY_TASKS, TASKS
+
+        levels = {"regular": "regular", "dcf": "deterministic context-free", "cs": "context-sensitive"}
+        others = [name for name in TASKS if name not in CHOMSKY_TASKS]
+        entries = [f"{', '.join(others)} (Trask 2015; Grefenstette et al. 2015; binary-addition is add)."]
+        entries += [f"Deletang et al. 2023, {label}: "
+                    f"{', '.join(n for n, lv in CHOMSKY_TASKS.items() if lv == level)}."
+                    for level, label in levels.items()]
+        block = "\b\nTasks:\n" + "\n".join(textwrap.fill(e, 78, initial_indent="  ", subsequent_indent="    ")
+                                            for e in entries)
+        original = self.help
+        head, sep, tail = original.partition("\n\n\b\nExample:")
+        self.help = f"{head}\n\n{block}{sep}{tail}"
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = original
+
+
 @click.group("seq")
 def seq() -> None:
-    """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip,
-    alone or driving a neural stack, queue or deque (--memory)."""
+    """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip
+    and the fifteen Chomsky-hierarchy tasks, alone or driving a neural stack, queue or deque
+    (--memory)."""
 
 
-@seq.command("train")
+@seq.command("train", cls=_TaskListHelp)
 @click.argument("task")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="Checkpoint file; if it exists, training resumes from it.")
@@ -61,7 +88,9 @@ def seq() -> None:
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None, help="Learning rate.")
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="Sequences per update.")
 @click.option("--steps", type=click.IntRange(min=0), default=None, help="Total optimizer steps.")
-@click.option("--lengths", default=None, help="Training lengths LOW:HIGH (bit widths for add), e.g. 8:64.")
+@click.option("--lengths", default=None,
+              help="Training lengths LOW:HIGH (bit widths for add; input lengths for the Chomsky tasks, which keep "
+                   "the lengths their rule allows), e.g. 8:64.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (initialisation, data, dropout).")
 @click.option("--optimizer", default=None, help="sgd, momentum, rmsprop or adam.")
 @click.option("--clip", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -70,7 +99,9 @@ def seq() -> None:
               help="Dropout on input and output connections.")
 @click.option("--activation", default=None, help="RNN hidden units: tanh or sigmoid.")
 @click.option("--curriculum", default=None, help="uniform (default) or grow (start short, lengthen).")
-@click.option("--vocab", type=click.IntRange(min=2), default=None, help="Vocabulary size (symbol tasks).")
+@click.option("--vocab", type=click.IntRange(min=2), default=None,
+              help="Vocabulary size (copy, reverse, bigram-flip; reverse_string, duplicate_string, odds_first, "
+                   "bucket_sort).")
 @click.option("--width", type=click.IntRange(min=1), default=None, help="Memory width (with --memory; default 32).")
 @click.option("--embedding", type=click.IntRange(min=0), default=None,
               help="Symbol embedding size (with --memory; default 32, 0: one-hot inputs).")
@@ -105,12 +136,14 @@ wordstack seq train reverse --model lstm --lengths 8:64 --steps 3000 --out rev.c
 wordstack seq train add --out add.ckpt --steps 20000    # resume and train further
 wordstack seq train reverse --memory stack --out rev-stack.ckpt     # LSTM + neural stack
 wordstack seq train copy --memory queue --seed 3 --out copy-queue.ckpt
+wordstack seq train even_pairs --lengths 1:40 --out even-pairs.ckpt    # a Chomsky-hierarchy task
+wordstack seq train binary_addition --memory stack --out badd-stack.ckpt
 """)
 def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout,
               activation, curriculum, vocab, width, embedding, push_bias, pop_bias, stop_gradient, aux_hidden,
               aux_memory, final_lr, final_decay, sharpen, restart_after, backend, restart, checkpoint_every,
               as_json):
-    """Train a model on TASK (add, copy, reverse, bigram-flip) into a checkpoint.
+    """Train a model on TASK (the list below) into a checkpoint.
 
     Ctrl-C (exit status 130) or SIGTERM, what job schedulers send (exit status 143),
     saves a checkpoint; run the same command again to resume. Training stops with an
@@ -247,9 +280,12 @@ def _print_comparison(rows, markdown: bool) -> None:
 @example("""
 wordstack seq run add.ckpt 1234 5678      # prints 6912
 wordstack seq run rev.ckpt 3f0a1c         # symbols of the vocabulary (0-9a-z)
+wordstack seq run badd.ckpt 001+01101     # binary_addition, little-endian: prints 01011
+wordstack seq run mab.ckpt -- "(-2)"      # after --, an input may start with -
 """)
 def run_cmd(checkpoint, inputs):
-    """Apply a trained model to INPUTS: two integers (add) or a symbol sequence."""
+    """Apply a trained model to INPUTS: two integers (add), a symbol sequence, or an input
+    in the notation of a Chomsky-hierarchy task (e.g. 1+2*3 for modular_arithmetic)."""
     import models
 
     click.echo(models.run_checkpoint(checkpoint, inputs))
