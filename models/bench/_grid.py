@@ -33,7 +33,7 @@ from ._cells import CellProgress, CellSpec, cell_files, set_aside_damaged, write
 from ._folder import MARKER, Protocol, grid_lock, open_results, plan_cells, record_plan
 from ._recipes import (N_PER_LENGTH, TEST_LENGTHS, TEST_SEED, TRAIN_LENGTHS, bench_recipe, check_models,
                        check_tasks, chomsky_tasks)
-from ._workers import DaskBackend, Event, InlineBackend, ProcessBackend
+from ._workers import DaskBackend, Event, InlineBackend, ProcessBackend, check_scheduler, import_distributed
 
 __all__ = ["GridProgress", "GridOutcome", "run_grid", "DEFAULT_SEEDS", "parse_models"]
 
@@ -223,6 +223,9 @@ def run_grid(out: str | Path, *, tasks=None, models=None, seeds: int = DEFAULT_S
                          "(a LocalCluster has one per core): drop --jobs, or drop --dask")
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    if scheduler is not None:                # before anything is written
+        check_scheduler(scheduler)
+        import_distributed()
     if tasks is None:
         tasks = list(chomsky_tasks())
         if not tasks:

@@ -41,15 +41,14 @@ def plot_scores(table, path: str | Path) -> Path:
             if entry.max is not None:
                 values[i, j] = 100 * entry.max
                 notes[i][j] = f"{100 * entry.max:.0f}"
-                if entry.expected and entry.seeds_done < entry.expected:
-                    notes[i][j] += f"\n{entry.seeds_done}/{entry.expected}"
+            if entry.expected and entry.seeds_done < entry.expected:
+                notes[i][j] = f"{notes[i][j] or '–'}\n{entry.seeds_done}/{entry.expected}"
         for j, key in enumerate(PAPER_COLUMNS, start=len(ours)):
             if key in PAPER_TABLE2.get(task, {}):
                 values[i, j] = PAPER_TABLE2[task][key]
                 notes[i][j] = f"{values[i, j]:.0f}"
     fig, ax = plt.subplots(figsize=(1.0 * values.shape[1] + 3.5, 0.42 * len(tasks) + 2.2), constrained_layout=True)
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#dddddd")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=100, aspect="auto")
     for i in range(len(tasks)):
         for j in range(values.shape[1]):

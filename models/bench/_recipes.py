@@ -29,7 +29,7 @@ at the separator, each memory's initial push and pop biases from the registry
 - **the training budget**: each cell trains for a fixed number of optimizer steps (a
   seeded run must not depend on the machine's speed), chosen so that training stays
   within :data:`CELL_BUDGET_SECONDS` (5 minutes) on one core: see
-  :data:`TIME_STEPS_PER_SECOND` and :func:`budget_steps`.
+  :data:`STEP_SECONDS` and :func:`budget_steps`.
 
 Per-task overrides go into :data:`TASK_OVERRIDES`, each with a comment saying what it
 was tried against; there are none yet (the goals of issue 13 are for later tuning).
@@ -48,7 +48,7 @@ from ..core._errors import UnknownNameError
 from ..memory._kinds import MEMORY_KINDS
 from ..tasks import TASK_ALIASES, TASKS, make_task
 
-__all__ = ["BENCH_MODELS", "MODEL_LABELS", "CELL_BUDGET_SECONDS", "BUDGET_SAFETY", "TIME_STEPS_PER_SECOND", "TRAIN_LENGTHS",
+__all__ = ["BENCH_MODELS", "MODEL_LABELS", "CELL_BUDGET_SECONDS", "BUDGET_SAFETY", "STEP_SECONDS", "TRAIN_LENGTHS",
            "TEST_LENGTHS", "TEST_SEED", "N_PER_LENGTH", "TASK_OVERRIDES", "bench_recipe", "budget_steps",
            "check_models", "check_tasks", "chomsky_tasks", "task_level"]
 
@@ -71,35 +71,52 @@ TEST_LENGTHS = (41, 500)
 #: sequences for every model and seed of a task.
 TEST_SEED = 12345
 #: Test sequences per length. The paper draws 512 per length (on accelerators); here the
-#: long-length evaluation of a cell must stay within a minute of one core. The worst cell
-#: (LSTM+deque on duplicate_string, about 1,500 steps at length 500, 373,000 sequence-steps
-#: per sequence of each length) runs about 60,000-80,000 sequence-steps a second on one
-#: quiet core (measured 28,000/s under a load of 8 on this 2-core machine), so 4 per
-#: length (1,840 sequences, about 1.5 million sequence-steps) takes 20-30 s there.
-#: The score averages per-token accuracy over ~1,840 sequences and (for
-#: duplicate_string) ~500,000 target symbols: its standard error is below 0.01 even
-#: for a model at chance on every sequence. The curve by length is noisier (4 sequences
-#: a point). ``benchmarks/bench_seq_bench.py --eval`` measures it.
+#: test of a cell must stay within a minute of one core. The worst cell, LSTM+deque on
+#: duplicate_string (1,500 steps a sequence at length 500: 373,290 sequence-steps for one
+#: sequence of every length 41-500), took 22.6 s with 4 per length (1.49 million
+#: sequence-steps, 66,200 a second; LSTM+stack 12.8 s) on this 2-core machine at a load
+#: below 1, and 37.5 s at a load of 5.4 (``benchmarks/bench_seq_bench.py --tasks ""
+#: --eval-models deque``). 8 per length would pass the minute on a busy machine. With 4, the score averages ~1,840 sequences and (for
+#: duplicate_string) ~500,000 target symbols; the curve by length is noisier (4 sequences
+#: a point).
 N_PER_LENGTH = 4
 
 #: Seconds of training a cell may take on one core.
 CELL_BUDGET_SECONDS = 300.0
-#: The budget is planned at this fraction of the measured speed: a margin for a busy machine
-#: and for the memory's O(T) cost per step growing with the task's sequence length.
-BUDGET_SAFETY = 0.7
+#: The budget is planned at this fraction of :data:`CELL_BUDGET_SECONDS`: a margin for a
+#: machine a little slower or busier than the one measured.
+BUDGET_SAFETY = 0.85
 
-#: Training speed of each model in sequence-steps per second (optimizer steps x batch 16 x
-#: time steps of each sequence), on one core at training lengths 1-40 (reversal, vocabulary
-#: 16: 41 time steps a sequence on average), from ``python benchmarks/bench_seq_bench.py``
-#: (its ``time_steps_per_second``; the best of three short runs on this shared 2-core
-#: machine, load 3-5, so slower than a quiet core: the budget errs on the short side).
-#: RNN 359, LSTM 143, stack 83, queue 77, deque 67 optimizer steps a second.
-TIME_STEPS_PER_SECOND: dict[str, float] = {
-    "rnn": 235_000.0,
-    "lstm": 93_000.0,
-    "stack": 54_000.0,
-    "queue": 50_000.0,
-    "deque": 44_000.0,
+#: Seconds an optimizer step (batch 16) takes on one core: ``(a, b)`` for ``a + b * T``,
+#: T the mean time steps of a task's training sequence (lengths 1-40). Measured with
+#: ``python benchmarks/bench_seq_bench.py --tasks parity_check,reverse_string,duplicate_string
+#: --steps 300 --repeats 1`` on this 2-core machine at a load of 1-3, in optimizer steps a
+#: second:
+#:
+#: ======  ===================  ======================  =========================
+#: model   parity_check (T 21)  reverse_string (T 41)   duplicate_string (T 62)
+#: ======  ===================  ======================  =========================
+#: rnn     539                  644                     572
+#: lstm    118                  134                     108
+#: stack    77                   88                      65
+#: queue    79                  100                      65
+#: deque    63                   71                      44
+#: ======  ===================  ======================  =========================
+#:
+#: A step costs nearly the same whatever the sequence length at these sizes (the fixed
+#: cost of a step: the optimizer over ~37,000 parameters, the kernel calls, the metrics),
+#: so the budget is a number of steps per model, a little lower for the longer tasks:
+#: ``a`` and ``b`` are chosen so that ``a + b * T`` is at least every measured time (an
+#: upper bound, the budget errs on the short side). Under a load of 5-9 (other jobs) the
+#: same runs were up to two times slower; with ``--jobs 2`` on 2 cores each cell has a
+#: core. Re-measure on the machine of the full run and update these (a finished cell keeps
+#: the recipe it ran with, recorded in its JSON).
+STEP_SECONDS: dict[str, tuple[float, float]] = {
+    "rnn": (1.5e-3, 1.0e-5),
+    "lstm": (7.0e-3, 4.0e-5),
+    "stack": (10.5e-3, 8.0e-5),
+    "queue": (10.0e-3, 9.0e-5),
+    "deque": (12.0e-3, 18.0e-5),
 }
 
 #: Shared by every cell (see the module docstring for what differs from the memory recipe).
@@ -118,7 +135,7 @@ _ROUND_STEPS = 100
 
 
 def _close(name: str, choices) -> str:
-    near = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    near = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
 
 
@@ -178,16 +195,15 @@ def _mean_time_steps(task, lengths: tuple[int, int]) -> float:
     return sum(task.sequence_length(int(L)) for L in valid) / len(valid)
 
 
-def budget_steps(task, model: str, *, lengths: tuple[int, int] = TRAIN_LENGTHS, batch_size: int = 16,
+def budget_steps(task, model: str, *, lengths: tuple[int, int] = TRAIN_LENGTHS,
                  seconds: float = CELL_BUDGET_SECONDS) -> int:
-    """Optimizer steps that train ``model`` on ``task`` in about ``seconds`` on one core.
+    """Optimizer steps (batch 16) that train ``model`` on ``task`` within ``seconds`` on one core.
 
-    ``seconds * BUDGET_SAFETY * TIME_STEPS_PER_SECOND[model]`` sequence-steps, divided by
-    the batch and by the task's mean sequence length over the training lengths, rounded
-    down to a multiple of 100.
+    ``seconds * BUDGET_SAFETY / (a + b * T)`` with ``(a, b) = STEP_SECONDS[model]`` and T the
+    task's mean sequence length over the training lengths, rounded down to a multiple of 100.
     """
-    per_step = batch_size * _mean_time_steps(task, lengths)
-    steps = seconds * BUDGET_SAFETY * TIME_STEPS_PER_SECOND[model] / per_step
+    a, b = STEP_SECONDS[model]
+    steps = seconds * BUDGET_SAFETY / (a + b * _mean_time_steps(task, lengths))
     return max(_ROUND_STEPS, int(math.floor(steps / _ROUND_STEPS)) * _ROUND_STEPS)
 
 
@@ -213,7 +229,6 @@ def bench_recipe(task: str, model: str, *, n_steps: int | None = None) -> tuple[
     hyper.update(TASK_OVERRIDES.get((task, model), {}))
     task_options = dict(hyper.pop("task_options", {}))
     if n_steps is None:
-        n_steps = budget_steps(make_task(task, **task_options), model, lengths=tuple(hyper["lengths"]),
-                               batch_size=int(hyper["batch_size"]))
+        n_steps = budget_steps(make_task(task, **task_options), model, lengths=tuple(hyper["lengths"]))
     hyper["n_steps"] = int(n_steps)
     return hyper, task_options

@@ -180,9 +180,10 @@ def render_markdown(table: BenchTable, *, pictures: dict[str, str] | None = None
     verified = "checked against the paper" if PAPER_VERIFIED else "not verified against the PDF here"
     lines += ["## Score (per-token accuracy, %)", ""] + _table(table, "score", True) + [""]
     lines += [f"*paper* columns: transcribed from {PAPER} (score in %, maximum over seeds; {verified}). "
-              "Their Stack-RNN is Joulin & Mikolov's stack (push/pop/no-op on a discrete-slot stack), their "
-              "Tape-RNN a tape with jumps; ours are the continuous stack, queue and deque of Grefenstette "
-              "et al. 2015 driven by an LSTM.", ""]
+              "Their Stack-RNN (after Joulin & Mikolov 2015) and Tape-RNN drive a memory of fixed size with a "
+              "vanilla RNN: each step mixes push, pop and no-op (the tape: write, then stay, move or jump) by a "
+              "softmax, shifting the whole memory; ours are the unbounded continuous stack, queue and deque of "
+              "Grefenstette et al. 2015 with an LSTM controller.", ""]
     lines += ["## Whole sequences right (%)", "", "The share of test sequences whose every target symbol is "
               "right, averaged over the lengths (max / mean over seeds; the paper does not report it).", ""]
     lines += _table(table, "whole", False) + [""]
@@ -195,7 +196,7 @@ def render_markdown(table: BenchTable, *, pictures: dict[str, str] | None = None
     if table.damaged:
         lines += ["## Damaged result files (left out)", ""] + [f"- {d}" for d in table.damaged] + [""]
     if command:
-        lines += ["Made with:", "", "```bash", command, "```", ""]
+        lines += ["Rebuild this page (after more cells finish) with:", "", "```bash", command, "```", ""]
     return "\n".join(lines)
 
 
