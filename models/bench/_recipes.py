@@ -159,15 +159,13 @@ def check_tasks(names) -> list[str]:
     out = []
     for raw in names:
         name = str(raw).strip()
-        key = name.lower()
-        if key not in TASKS:     # the paper's names are spelt with underscores: binary-addition too
-            key = key.replace("-", "_") if key.replace("-", "_") in TASKS else TASK_ALIASES.get(key, key)
+        key = TASK_ALIASES.get(name.lower(), name.lower())
         if key not in TASKS:
             raise UnknownNameError(f"unknown task {name!r}{_close(name.lower(), TASKS)}; choose from "
                                    f"{', '.join(TASKS)}")
         if key == "add":
-            raise ValueError("the bench's models read symbols; Trask's binary addition (add) has bit inputs: "
-                             "use binary_addition, the paper's task, or drop add")
+            raise ValueError(f"{name!r} is Trask's binary addition (add), whose inputs are bits, not symbols; the "
+                             f"paper's task is binary_addition (with an underscore)")
         if key not in out:
             out.append(key)
     if not out:

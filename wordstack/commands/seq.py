@@ -72,7 +72,7 @@ class _TaskListHelp(click.Command):
 def seq() -> None:
     """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip
     and the fifteen Chomsky-hierarchy tasks, alone or driving a neural stack, queue or deque
-    (--memory)."""
+    (--memory); bench runs the paper's grid of them."""
 
 
 @seq.command("train", cls=_TaskListHelp)
