@@ -217,6 +217,14 @@ def run_grid(out: str | Path, *, tasks=None, models=None, seeds: int = DEFAULT_S
     ValueError
         Unknown tasks or models, ``jobs`` with ``scheduler``, or a results folder that is
         someone else's or of another protocol.
+
+    Notes
+    -----
+    With ``jobs`` > 1 the workers are started by ``spawn``, which imports the main module
+    of the calling program again: a script that calls ``run_bench(jobs=2)`` must do so
+    under ``if __name__ == "__main__":`` (the ``wordstack`` command does).
+    Reproducibility: a cell's numbers depend on its recipe and seed only (every cell
+    trains and tests with one BLAS thread), not on where it ran.
     """
     if jobs is not None and scheduler is not None:
         raise ValueError("--jobs sizes the local worker processes; with --dask the cluster's workers run the cells "

@@ -116,7 +116,8 @@ def test_an_interrupted_grid_resumes_where_it_stopped(tmp_path):
     first = out / "parity_check" / "lstm" / "seed0.json"
     second = out / "reverse_string" / "lstm" / "seed0"
     assert first.is_file() and not second.with_suffix(".json").exists()
-    stopped_at = models.load(second.with_suffix(".ckpt")).train_state_.step
+    stopped = models.load(second.with_suffix(".ckpt")).train_state_
+    stopped_at, stopped_seconds = stopped.step, stopped.seconds
     assert 100 <= stopped_at < 300
     before = (first.stat().st_mtime_ns, first.read_bytes())
 
@@ -130,7 +131,7 @@ def test_an_interrupted_grid_resumes_where_it_stopped(tmp_path):
     assert straight.skipped == 0
     reference = _json(tmp_path / "straight" / "reverse_string" / "lstm" / "seed0.json")
     assert resumed["by_length"] == reference["by_length"] and resumed["score"] == reference["score"]
-    assert resumed["train"]["seconds"] > 0
+    assert resumed["train"]["seconds"] > stopped_seconds > 0          # both sessions' training time
     assert _grid(out, **kw).results == []                         # a third run: nothing to do
 
 
