@@ -23,6 +23,12 @@ Memory models
     :class:`MemoryRNN` (an RNN or LSTM controller with a stack, queue or deque;
     ``memory_trace`` for pictures), :func:`memory_preset` (the training recipe),
     :func:`compare_checkpoints` (the side-by-side table), :func:`inspect_checkpoint`.
+Benchmark
+    :func:`run_bench` (the resumable Chomsky-hierarchy grid of ``wordstack seq bench``:
+    cells in this process, local processes or on Dask), :func:`bench_report` (its
+    Markdown report and pictures), :func:`bench_recipe`, :data:`BENCH_MODELS`,
+    :func:`score_evaluation` (the paper's score from accuracy by length),
+    :data:`PAPER_TABLE2`.
 Memories
     :class:`NeuralStack`, :class:`NeuralQueue`, :class:`NeuralDeque` (Grefenstette et
     al. 2015; ``forward``/``backward`` over whole sequences, ``start``/``step``/
@@ -47,6 +53,11 @@ if TYPE_CHECKING:  # static tools and editors follow the names; nothing is impor
     from . import tasks
     from .tasks._registry import CHOMSKY_TASKS
     from ._kernels import BACKENDS, load_kernels
+    from .bench._cells import score_evaluation
+    from .bench._grid import GridOutcome as BenchOutcome, GridProgress as BenchProgress, run_grid as run_bench
+    from .bench._paper import PAPER_TABLE2
+    from .bench._recipes import BENCH_MODELS, bench_recipe
+    from .bench._report import write_report as bench_report
     from .core._dropout import apply_dropout, dropout_mask
     from .core._errors import (
         CheckpointError, KernelNotBuiltError, MemoryStateError, ModelsError, TrainingDivergedError,
@@ -138,6 +149,15 @@ _EXPORTS = {
     "preset": "training._presets",
     "TASK_PRESETS": "training._presets",
     "plot_training": "workflows._plots",
+    # the Chomsky-hierarchy benchmark (wordstack seq bench)
+    "run_bench": "bench._grid:run_grid",
+    "BenchProgress": "bench._grid:GridProgress",
+    "BenchOutcome": "bench._grid:GridOutcome",
+    "bench_report": "bench._report:write_report",
+    "bench_recipe": "bench._recipes",
+    "BENCH_MODELS": "bench._recipes",
+    "PAPER_TABLE2": "bench._paper",
+    "score_evaluation": "bench._cells",
     # checkpoints
     "load": "training._checkpoint:load_model",
     "save": "training._checkpoint:save_model",

@@ -33,6 +33,12 @@ def blas_threads(n_threads: int | None):
         logger.warning("threadpoolctl is not installed: BLAS keeps its own thread count")
         yield
         return
+    # threadpoolctl limits the BLAS libraries loaded when the block starts. The kernels call
+    # scipy's OpenBLAS (through scipy.linalg.cython_blas), which numpy does not load: load it
+    # first, or a process's first fit runs it with every thread (several times slower on a
+    # busy machine).
+    import scipy.linalg  # noqa: F401
+
     with threadpool_limits(limits=int(n_threads), user_api="blas"):
         yield
 

@@ -7,6 +7,7 @@ Each command parses its options, calls one ``models`` function and formats the r
 from __future__ import annotations
 
 import signal
+import sys
 
 import click
 
@@ -71,7 +72,7 @@ class _TaskListHelp(click.Command):
 def seq() -> None:
     """Sequence models: RNN and LSTM trained by BPTT on addition, copy, reversal, bigram flip
     and the fifteen Chomsky-hierarchy tasks, alone or driving a neural stack, queue or deque
-    (--memory)."""
+    (--memory); bench runs the paper's grid of them."""
 
 
 @seq.command("train", cls=_TaskListHelp)
@@ -337,6 +338,146 @@ def inspect_cmd(checkpoint, inputs, out, as_json):
     click.echo(f"output {info['output']}  (target {info['target']}: "
                f"{'right' if info['output'] == info['target'] else 'wrong'})")
     click.echo(f"Wrote {path}")
+
+
+class _GridProgress(Progress):
+    """Bar over the cells of a bench grid (fractions for the running ones), one line per
+    finished cell (above the bar; alone when there is no bar, as in a log file)."""
+
+    def __call__(self, p) -> None:
+        bar = self.open(p.total, "bench", "cell")
+        running = sum(c.fraction for c in p.running.values())
+        if p.finished is not None:
+            self._line(p, _cell_line(p.finished))
+        if p.message:
+            self._line(p, f"warning: {p.message}")
+        now = ", ".join(f"{name} {c.phase} {100 * c.fraction:.0f}%" for name, c in sorted(p.running.items()))
+        eta = "" if p.eta_seconds is None else f"ETA {_duration(p.eta_seconds)}; "
+        bar.set_postfix_str(f"{eta}{now}" if now else eta.rstrip("; "), refresh=False)
+        bar.update(max(0.0, round(p.done + p.failed + running, 3) - bar.n))
+
+    def _line(self, p, text: str) -> None:
+        eta = "" if p.eta_seconds is None else f", ETA {_duration(p.eta_seconds)}"
+        line = f"[{p.done}/{p.total}{eta}] {text}"
+        if self.bar is not None and not self.bar.disable:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _cell_line(r: dict) -> str:
+    name = f"{r['task']}/{r['model']}/seed{r['seed']}"
+    train = r["train"]
+    trained = f"trained {train['seconds']:,.0f} s ({train['steps']:,} steps)"
+    if r["status"] == "diverged":
+        return f"{name}: diverged at step {r['diverged']['step']:,} ({trained})"
+    return (f"{name}: score {100 * r['score']:.1f}%, whole sequences {100 * r['whole_sequence']:.1f}%, {trained}, "
+            f"tested {r['test']['seconds']:,.0f} s")
+
+
+@seq.command("bench")
+@click.option("--out", "out", default=None, type=click.Path(),
+              help="The results folder (created; an existing one resumes). With --report: the report file "
+                   "(default RESULTS/README.md).")
+@click.option("--tasks", default=None, help="Comma-separated tasks (default: the 15 of the paper, in its order).")
+@click.option("--models", default=None,
+              help="Comma-separated models, each with an optional seed count: rnn, lstm, stack, queue, deque "
+                   "(default rnn:1,lstm,stack,queue,deque).")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Seeds per model (seeds 0..N-1) unless the model gives its own (rnn:1).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Local worker processes, one cell each (default 1: in this process); BLAS uses 1 thread.")
+@click.option("--dask", "scheduler", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Run the cells on Dask (needs `pip install 'wordstack[dask]'`): alone, a LocalCluster of one "
+                   "worker per core; with an address (tcp://host:8786), that cluster. Same result files.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Train every cell this many steps instead of its budget (quick looks; recorded in the folder).")
+@click.option("--test-lengths", default=None, help="Test lengths LOW:HIGH (default 41:500, every one).")
+@click.option("--n-per-length", type=click.IntRange(min=1), default=None,
+              help="Test sequences per length (default: the recipe's, see models/bench/_recipes.py).")
+@click.option("--test-seed", type=click.IntRange(min=0), default=None, help="Seed of the test data (default 12345).")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds between a training cell's checkpoints.")
+@click.option("--report", "report", default=None, type=click.Path(file_okay=False),
+              help="Write the report of this results folder (Markdown tables beside the paper's Table 2, "
+                   "a heatmap and curves by length) instead of running.")
+@click.option("--no-pictures", is_flag=True, help="With --report: the Markdown only.")
+@json_option
+@example("""
+wordstack seq bench --out results/ --jobs 2            # the full grid: 15 tasks x 5 models, resumable
+wordstack seq bench --tasks reverse_string,parity_check --models stack,lstm --seeds 1 --out quick/
+wordstack seq bench --out results/ --dask tcp://scheduler:8786
+wordstack seq bench --report results/                  # results/README.md + pictures
+""")
+def bench_cmd(out, tasks, models, seeds, jobs, scheduler, steps, test_lengths, n_per_length, test_seed,
+              checkpoint_every, report, no_pictures, as_json):
+    """The Chomsky-hierarchy benchmark of Delétang et al. (ICLR 2023): train every
+    (task, model, seed) on lengths 1-40 and test it on every length 41-500.
+
+    Each cell writes its checkpoint and, when finished, RESULTS/TASK/MODEL/seedK.json.
+    Finished cells are never run again; Ctrl-C or SIGTERM stops the grid cleanly (each
+    running cell saves its checkpoint; exit status 130 or 143): run the same command again
+    to resume. A damaged result file is kept as seedK.json.damaged and its cell re-run.
+    """
+    import models as lib
+
+    if report is not None:
+        if any(v is not None for v in (tasks, models, jobs, scheduler, steps, test_lengths, n_per_length, test_seed)):
+            raise click.UsageError("--report only reads a results folder: drop the grid options (--tasks, "
+                                   "--models, --jobs, --dask, --steps, --test-...)")
+        outcome = lib.bench_report(report, out, pictures=not no_pictures,
+                                   command=f"wordstack seq bench --report {report}")
+        if as_json:
+            echo_json({"report": str(outcome.markdown), "pictures": [str(p) for p in outcome.pictures]})
+            return
+        click.echo(f"Wrote {outcome.markdown}" + (f" and {counted(len(outcome.pictures), 'picture')}"
+                                                 if outcome.pictures else ""))
+        return
+    if out is None:
+        raise click.UsageError("give the results folder: --out results/ (or --report RESULTS to write a report)")
+    options = {}
+    if test_lengths is not None:
+        options["test_lengths"] = parse_int_range(test_lengths, "--test-lengths")
+    if n_per_length is not None:
+        options["n_per_length"] = n_per_length
+    if test_seed is not None:
+        options["test_seed"] = test_seed
+    bar = _GridProgress()
+    try:
+        outcome = lib.run_bench(out, tasks=tasks, models=models, seeds=seeds, jobs=jobs, scheduler=scheduler,
+                                n_steps=steps, checkpoint_seconds=checkpoint_every, callback=bar, **options)
+    except KeyboardInterrupt as exc:           # models.TrainingInterrupted says which signal
+        bar.close()
+        terminated = getattr(exc, "signum", None) == signal.SIGTERM
+        what = "Terminated (SIGTERM)" if terminated else "Interrupted"
+        click.echo(f"\n{what}: finished cells are in {out}, running ones saved their checkpoints; run the same "
+                   f"command to resume.", err=True)
+        raise click.exceptions.Exit(143 if terminated else 130) from None
+    finally:
+        bar.close()
+    summary = {"out": str(outcome.out), "cells": outcome.total, "done_before": outcome.skipped,
+               "finished": len(outcome.results), "failed": outcome.failures, "set_aside": outcome.set_aside,
+               "where": outcome.where}
+    if as_json:
+        echo_json(summary)
+    else:
+        click.echo(f"{counted(outcome.total, 'cell')}: {outcome.skipped:,} done before, {len(outcome.results):,} "
+                   f"finished now ({outcome.where}). Results in {out}; report: wordstack seq bench --report {out}")
+    if outcome.failures:
+        for cell, message in outcome.failures.items():
+            click.echo(f"Error: cell {cell} failed: {message.splitlines()[0]}", err=True)
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = [seq]

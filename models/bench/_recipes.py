@@ -1,0 +1,260 @@
+"""The benchmark's training recipes and test protocol: what each (task, model) cell of
+``wordstack seq bench`` trains with, and how it is tested.
+
+The protocol is that of Delétang et al., "Neural Networks and the Chomsky Hierarchy"
+(ICLR 2023, arXiv 2207.02098; code: github.com/google-deepmind/neural_networks_chomsky_hierarchy,
+``training/example.py`` and ``training/range_evaluation.py``): train on lengths 1-40
+drawn uniformly, test on every length 41-500; a cell's *score* is the per-token accuracy
+of each test length, averaged over the lengths (every length weighs the same); the
+paper reports the maximum over seeds.
+
+The recipe starts from the memory recipe of ``wordstack seq train TASK --memory M``
+(:mod:`models.training._presets`): an LSTM controller of 64 units, symbol embeddings of
+32, memory width 32, Adam 3e-3, gradient clipping at 1.0, batches of 16, the stop-gradient
+at the separator, each memory's initial push and pop biases from the registry
+(:mod:`models.memory._kinds`). What differs, and why:
+
+- **lengths 1-40 drawn uniformly** (``curriculum="uniform"``), the paper's protocol,
+  instead of the growing curriculum over 8-64. With it the recipe's final phase (the
+  lower learning rate and the deque's strength sharpening, which start once a growing
+  curriculum reaches its longest lengths) never starts; their values are kept in the
+  recipe but do nothing.
+- **no restart rule** (``restart_after=None``): the rule restarts a run that has not
+  reached 0.98 training accuracy after 32,000 sequences; on the tasks no model fits
+  (binary multiplication, square root) it would throw the run away every 32,000
+  sequences, and the cell would end with a model trained on the last few only.
+- **RNN and LSTM without memory** are the same controller with ``memory=None`` (the
+  same embedding, sizes and optimizer), so that the memory is the only difference
+  between the columns. The RNN uses tanh units.
+- **the training budget**: each cell trains for a fixed number of optimizer steps (a
+  seeded run must not depend on the machine's speed), chosen so that training stays
+  within :data:`CELL_BUDGET_SECONDS` (5 minutes) on one core: see
+  :data:`STEP_SECONDS` and :func:`budget_steps`.
+
+- **the stop-gradient** only for a memory model on a task whose answer is a sequence
+  (:func:`_stop_gradient` says why).
+
+Per-task overrides go into :data:`TASK_OVERRIDES`, each with a comment saying what it
+was tried against.
+
+The auxiliary losses of the memory recipe (copy and reversal with a queue or a deque)
+are in the registry under the task names ``copy`` and ``reverse``; they apply to those
+two tasks only (they need a task with a source phase, a :class:`models.tasks.SymbolTask`).
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from ..core._errors import UnknownNameError
+from ..memory._kinds import MEMORY_KINDS
+from ..tasks import TASK_ALIASES, TASKS, make_task
+
+__all__ = ["BENCH_MODELS", "MODEL_LABELS", "CELL_BUDGET_SECONDS", "BUDGET_SAFETY", "STEP_SECONDS", "TRAIN_LENGTHS",
+           "TEST_LENGTHS", "TEST_SEED", "N_PER_LENGTH", "TASK_OVERRIDES", "bench_recipe", "budget_steps",
+           "check_models", "check_tasks", "chomsky_tasks", "task_level"]
+
+#: The model columns: ``name -> (controller, memory)`` of a :class:`models.MemoryRNN`.
+BENCH_MODELS: dict[str, tuple[str, str | None]] = {
+    "rnn": ("rnn", None),
+    "lstm": ("lstm", None),
+    "stack": ("lstm", "stack"),
+    "queue": ("lstm", "queue"),
+    "deque": ("lstm", "deque"),
+}
+#: How the report names them.
+MODEL_LABELS = {"rnn": "RNN", "lstm": "LSTM", "stack": "LSTM+stack", "queue": "LSTM+queue", "deque": "LSTM+deque"}
+
+#: Training lengths (the paper: 1-40, uniform).
+TRAIN_LENGTHS = (1, 40)
+#: Test lengths (the paper: every length 41-500).
+TEST_LENGTHS = (41, 500)
+#: Seed of the test data: length L is drawn from ``default_rng([TEST_SEED, L])``, the same
+#: sequences for every model and seed of a task.
+TEST_SEED = 12345
+#: Test sequences per length. The paper draws 512 per length (on accelerators); here the
+#: test of a cell must stay within a minute of one core. The worst cell, LSTM+deque on
+#: duplicate_string (1,500 steps a sequence at length 500: 373,290 sequence-steps for one
+#: sequence of every length 41-500), took 22.6 s with 4 per length (1.49 million
+#: sequence-steps, 66,200 a second; LSTM+stack 12.8 s) on this 2-core machine at a load
+#: below 1, and 37.5 s at a load of 5.4 (``benchmarks/bench_seq_bench.py --tasks ""
+#: --eval-models deque``). 8 per length would pass the minute on a busy machine. With 4, the score averages ~1,840 sequences and (for
+#: duplicate_string) ~500,000 target symbols; the curve by length is noisier (4 sequences
+#: a point).
+N_PER_LENGTH = 4
+
+#: Seconds of training a cell may take on one core.
+CELL_BUDGET_SECONDS = 300.0
+#: The budget is planned at this fraction of :data:`CELL_BUDGET_SECONDS`: a margin for a
+#: machine a little slower or busier than the one measured.
+BUDGET_SAFETY = 0.85
+
+#: Seconds an optimizer step (batch 16) takes on one core: ``(a, b)`` for ``a + b * T``,
+#: T the mean time steps of a task's training sequence (lengths 1-40). Measured with
+#: ``python benchmarks/bench_seq_bench.py --tasks parity_check,reverse_string,duplicate_string
+#: --steps 300 --repeats 1`` on this 2-core machine at a load of 1-3, in optimizer steps a
+#: second:
+#:
+#: ======  ===================  ======================  =========================
+#: model   parity_check (T 21)  reverse_string (T 41)   duplicate_string (T 62)
+#: ======  ===================  ======================  =========================
+#: rnn     539                  644                     572
+#: lstm    118                  134                     108
+#: stack    77                   88                      65
+#: queue    79                  100                      65
+#: deque    63                   71                      44
+#: ======  ===================  ======================  =========================
+#:
+#: A step costs nearly the same whatever the sequence length at these sizes (the fixed
+#: cost of a step: the optimizer over ~37,000 parameters, the kernel calls, the metrics),
+#: so the budget is a number of steps per model, a little lower for the longer tasks:
+#: ``a`` and ``b`` are chosen so that ``a + b * T`` is at least every measured time (an
+#: upper bound, the budget errs on the short side). Under a load of 5-9 (other jobs) the
+#: same runs were up to two times slower; with ``--jobs 2`` on 2 cores each cell has a
+#: core. Re-measure on the machine of the full run and update these (a finished cell keeps
+#: the recipe it ran with, recorded in its JSON).
+STEP_SECONDS: dict[str, tuple[float, float]] = {
+    "rnn": (1.5e-3, 1.0e-5),
+    "lstm": (7.0e-3, 4.0e-5),
+    "stack": (10.5e-3, 8.0e-5),
+    "queue": (10.0e-3, 9.0e-5),
+    "deque": (12.0e-3, 18.0e-5),
+}
+
+#: Shared by every cell (see the module docstring for what differs from the memory recipe).
+_COMMON: dict[str, Any] = {
+    "hidden_size": 64, "embedding_size": 32, "memory_width": 32, "optimizer": "adam", "learning_rate": 3e-3,
+    "clip_norm": 1.0, "batch_size": 16, "lengths": TRAIN_LENGTHS, "curriculum": "uniform",
+    "curriculum_start": None, "stop_gradient": True, "restart_after": None, "final_learning_rate": 3e-4,
+    "n_threads": 1,
+}
+
+#: Per (task, model) (model ``"*"``: every model): what a task changes, each with what it was
+#: tried against. The probes behind each entry are the lines of
+#: ``benchmarks/results/recipe_probes.jsonl`` (``benchmarks/probe_recipe.py``; one seed unless
+#: said, scored on lengths 41-120).
+TASK_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    # Reversal with a memory: the growing curriculum (from 12, +4 at 0.995 training accuracy,
+    # restart after 24,000 sequences without learning 12) against uniform 1-40: uniform 0.59
+    # (seed 0); grow at 0.98 1.00/1.00/0.56/0.53/1.00 on seeds 0-4; grow at 0.995 with the
+    # restart 1.00/1.00/0.91/0.82/1.00. The restart rule rescues the seeds whose stack never
+    # starts to push (they stay at length 12).
+    **{("reverse_string", m): {"curriculum": "grow", "curriculum_start": 12, "curriculum_threshold": 0.995,
+                               "restart_after": 24_000} for m in ("stack", "queue", "deque")},
+    # Cycle navigation and modular arithmetic: a curriculum growing from length 1 against
+    # uniform 1-40 (LSTM, no stop-gradient): cycle navigation 1.00 against 0.64, modular
+    # arithmetic 0.25 against 0.10 (neither fits it yet).
+    **{(t, "*"): {"curriculum": "grow", "curriculum_start": 1} for t in ("cycle_navigation", "modular_arithmetic")},
+}
+
+
+def _stop_gradient(task, memory) -> bool:
+    """The stop-gradient at the first output step, for a memory model on a task whose answer
+    is a sequence. Without a memory it would cut the only path from the input to the
+    answer; on a one-step answer (the classification tasks) it leaves the memory as the
+    only path, and the probes fail: parity check and even pairs 0.41 / 0.45 with it, 1.00
+    without (LSTM); missing duplicate 1.00 without it. On the sequence tasks with a memory
+    it is the memory recipe's choice (stack manipulation 1.00, duplicate string 1.00 with it)."""
+    return memory is not None and task.output_length(TRAIN_LENGTHS[1]) > 1
+
+_ROUND_STEPS = 100
+
+
+def _close(name: str, choices) -> str:
+    near = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def chomsky_tasks() -> dict[str, str]:
+    """The fifteen tasks of the benchmark, in the paper's order: ``name -> level``
+    (``"regular"``, ``"dcf"``, ``"cs"``); empty when this wordstack has none registered."""
+    from .. import tasks
+
+    return dict(getattr(tasks, "CHOMSKY_TASKS", {}))
+
+
+def task_level(task: str) -> str:
+    """The Chomsky level of a task (``"regular"``, ``"dcf"``, ``"cs"``), ``"other"`` for
+    tasks outside the benchmark (copy, reverse...)."""
+    return chomsky_tasks().get(task, "other")
+
+
+def check_tasks(names) -> list[str]:
+    """Canonical task names (aliases resolved), in the order given; raises
+    :class:`models.UnknownNameError` naming the closest names for an unknown one."""
+    out = []
+    for raw in names:
+        name = str(raw).strip()
+        key = TASK_ALIASES.get(name.lower(), name.lower())
+        if key not in TASKS:
+            raise UnknownNameError(f"unknown task {name!r}{_close(name.lower(), TASKS)}; choose from "
+                                   f"{', '.join(TASKS)}")
+        if key == "add":
+            raise ValueError(f"{name!r} is Trask's binary addition (add), whose inputs are bits, not symbols; the "
+                             f"paper's task is binary_addition (with an underscore)")
+        if key not in out:
+            out.append(key)
+    if not out:
+        raise ValueError("no task given: name at least one (e.g. --tasks reverse_string,parity_check)")
+    return out
+
+
+def check_models(names) -> list[str]:
+    """Model names in the order of :data:`BENCH_MODELS`; raises for an unknown one."""
+    wanted = []
+    for raw in names:
+        name = str(raw).strip().lower()
+        name = {"lstm+stack": "stack", "lstm+queue": "queue", "lstm+deque": "deque"}.get(name, name)
+        if name not in BENCH_MODELS:
+            raise UnknownNameError(f"unknown model {raw!r}{_close(name, BENCH_MODELS)}; choose from "
+                                   f"{', '.join(BENCH_MODELS)}")
+        wanted.append(name)
+    if not wanted:
+        raise ValueError(f"no model given: name at least one of {', '.join(BENCH_MODELS)}")
+    return [m for m in BENCH_MODELS if m in wanted]
+
+
+def _mean_time_steps(task, lengths: tuple[int, int]) -> float:
+    valid = task.valid_lengths(*lengths)
+    return sum(task.sequence_length(int(L)) for L in valid) / len(valid)
+
+
+def budget_steps(task, model: str, *, lengths: tuple[int, int] = TRAIN_LENGTHS,
+                 seconds: float = CELL_BUDGET_SECONDS) -> int:
+    """Optimizer steps (batch 16) that train ``model`` on ``task`` within ``seconds`` on one core.
+
+    ``seconds * BUDGET_SAFETY / (a + b * T)`` with ``(a, b) = STEP_SECONDS[model]`` and T the
+    task's mean sequence length over the training lengths, rounded down to a multiple of 100.
+    """
+    a, b = STEP_SECONDS[model]
+    steps = seconds * BUDGET_SAFETY / (a + b * _mean_time_steps(task, lengths))
+    return max(_ROUND_STEPS, int(math.floor(steps / _ROUND_STEPS)) * _ROUND_STEPS)
+
+
+def bench_recipe(task: str, model: str, *, n_steps: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(:class:`models.MemoryRNN` hyperparameters, task options) of one cell, without the seed.
+
+    Parameters
+    ----------
+    task : str
+        A canonical task name (see :func:`check_tasks`).
+    model : str
+        One of :data:`BENCH_MODELS`.
+    n_steps : int, optional
+        Replace the budget (:func:`budget_steps`), e.g. for a quick look or a test.
+    """
+    task, = check_tasks([task])
+    model, = check_models([model])
+    controller, memory = BENCH_MODELS[model]
+    hyper: dict[str, Any] = {**_COMMON, "controller": controller, "memory": memory,
+                             "stop_gradient": _stop_gradient(make_task(task), memory)}
+    if memory is not None:
+        hyper.update(MEMORY_KINDS[memory].presets.get(task, {}))
+    hyper.update(TASK_OVERRIDES.get((task, "*"), {}))
+    hyper.update(TASK_OVERRIDES.get((task, model), {}))
+    task_options = dict(hyper.pop("task_options", {}))
+    if n_steps is None:
+        n_steps = budget_steps(make_task(task, **task_options), model, lengths=tuple(hyper["lengths"]))
+    hyper["n_steps"] = int(n_steps)
+    return hyper, task_options

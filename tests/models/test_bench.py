@@ -1,0 +1,232 @@
+"""The bench grid (models.bench): scores, result files, resumption, damaged files, bad input.
+
+Tiny budgets throughout (20-300 steps, test lengths 41-45, 2 sequences a length), in this
+process (the worker processes and Dask: tests/cli/test_bench_cli.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import models
+from models import Evaluation, LengthResult, TrainingInterrupted, UnknownNameError, sequence_metrics
+from models.bench._cells import CellSpec, check_cell_result, run_cell
+from models.bench._recipes import BENCH_MODELS, STEP_SECONDS, TASK_OVERRIDES, bench_recipe, budget_steps, check_models, check_tasks
+from models.bench._workers import _dask_cell
+from models.tasks import CHOMSKY_TASKS, make_task
+from models.training._metrics import correct_positions
+
+TINY = {"n_steps": 20, "test_lengths": (41, 45), "n_per_length": 2}
+
+
+def _grid(out, **kw):
+    return models.run_bench(out, **{"tasks": ["reverse_string", "parity_check"], "models": "lstm,stack", "seeds": 1,
+                                    **TINY, **kw})
+
+
+def _json(path):
+    return json.loads(path.read_text())
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+def test_score_is_the_mean_over_lengths_of_per_token_accuracy():
+    # length 2: 2 sequences, targets at 2 steps each: 3 of 4 symbols right, one sequence whole
+    c2 = np.array([[True, True], [True, False]])
+    m2 = np.ones((2, 2))
+    # length 4: 1 sequence, 4 target steps (and one input step), all right
+    c4 = np.array([[False], [True], [True], [True], [True]])
+    m4 = np.array([[0.0], [1], [1], [1], [1]])
+    ev = Evaluation("t", [LengthResult(2, sequence_metrics(c2, m2)), LengthResult(4, sequence_metrics(c4, m4))])
+    s = models.score_evaluation(ev)
+    assert s["by_length"]["per_token"] == [0.75, 1.0]
+    assert s["score"] == pytest.approx((0.75 + 1.0) / 2)                # each length weighs the same
+    assert ev.overall.per_symbol == pytest.approx(7 / 8)                 # not the pooled accuracy
+    assert s["by_length"]["whole_sequence"] == [0.5, 1.0] and s["whole_sequence"] == pytest.approx(0.75)
+    assert s["by_length"]["lengths"] == [2, 4] and s["by_length"]["n"] == [2, 1]
+    with pytest.raises(ValueError, match="without lengths"):
+        models.score_evaluation(Evaluation("t", []))
+
+
+def test_cell_scores_match_the_models_predictions(tmp_path):
+    """The numbers in a result file, recomputed from the checkpoint's predictions on the
+    seeded test sequences."""
+    _grid(tmp_path / "r", tasks=["reverse_string"], models="stack", n_steps=60)
+    result = _json(tmp_path / "r" / "reverse_string" / "stack" / "seed0.json")
+    model = models.load(tmp_path / "r" / "reverse_string" / "stack" / "seed0.ckpt")
+    task = model.task_
+    per_token, whole = [], []
+    for length in range(41, 46):
+        batch = task.sample(np.random.default_rng([12345, length]), 2, length)
+        right = correct_positions(task.head, model.predict_proba(batch), batch.targets)
+        target = batch.mask > 0
+        per_token.append((right & target).sum() / target.sum())
+        whole.append(np.mean([(right[:, j] | ~target[:, j]).all() for j in range(2)]))
+    assert result["by_length"]["per_token"] == pytest.approx(per_token, abs=0)
+    assert result["by_length"]["whole_sequence"] == pytest.approx(whole, abs=0)
+    assert result["score"] == pytest.approx(np.mean(per_token), rel=1e-12)
+    assert result["test"] == {"lengths": [41, 45], "n_per_length": 2, "seed": 12345,
+                              "seconds": result["test"]["seconds"]}
+    assert check_cell_result(result, "reverse_string", "stack", 0) is None
+
+
+def test_result_file_records_the_cell(tmp_path):
+    outcome = _grid(tmp_path / "r", tasks=["parity_check"], models="lstm")
+    assert outcome.total == 1 and len(outcome.results) == 1 and not outcome.failures
+    r = _json(tmp_path / "r" / "parity_check" / "lstm" / "seed0.json")
+    assert r["format"] == "wordstack-bench-cell" and r["status"] == "done" and r["kind"] == "lstm"
+    assert r["train"]["steps"] == 20 and r["train"]["sequences"] == 320 and r["train"]["seconds"] > 0
+    assert r["train"]["resumed_from_step"] is None
+    hyper = r["recipe"]["hyperparameters"]
+    assert hyper["seed"] == 0 and hyper["lengths"] == [1, 40] and hyper["curriculum"] == "uniform"
+    assert hyper["memory"] is None and hyper["hidden_size"] == 64 and hyper["learning_rate"] == 3e-3
+    assert "beta2" in hyper                                    # every hyperparameter, defaults too
+    assert r["in_distribution"]["lengths"] == [1, 40] and 0 <= r["in_distribution"]["score"] <= 1
+    assert r["versions"]["numpy"] == np.__version__ and r["checkpoint"] == "seed0.ckpt"
+    assert len(r["by_length"]["lengths"]) == 5
+    marker = _json(tmp_path / "r" / "bench.json")
+    assert marker["protocol"] == {"train_lengths": [1, 40], "test_lengths": [41, 45], "n_per_length": 2,
+                                  "test_seed": 12345, "n_steps": 20}
+    assert marker["planned"] == {"tasks": ["parity_check"], "models": {"lstm": 1}}
+
+
+# ----------------------------------------------------------------------------- resumption
+
+
+def test_an_interrupted_grid_resumes_where_it_stopped(tmp_path):
+    """SIGINT in the middle of the second cell: the first stays finished (not rerun), the
+    second resumes from its checkpoint and ends as an uninterrupted run does."""
+    out = tmp_path / "r"
+    kw = {"tasks": ["parity_check", "reverse_string"], "models": "lstm", "n_steps": 300}
+    sent = []
+
+    def interrupt(p):
+        cell = p.running.get("reverse_string/lstm/seed0")
+        if cell is not None and cell.phase == "train" and cell.done >= 100 and not sent:
+            sent.append(cell.done)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted):
+        _grid(out, callback=interrupt, **kw)
+    first = out / "parity_check" / "lstm" / "seed0.json"
+    second = out / "reverse_string" / "lstm" / "seed0"
+    assert first.is_file() and not second.with_suffix(".json").exists()
+    stopped = models.load(second.with_suffix(".ckpt")).train_state_
+    stopped_at, stopped_seconds = stopped.step, stopped.seconds
+    assert 100 <= stopped_at < 300
+    before = (first.stat().st_mtime_ns, first.read_bytes())
+
+    outcome = _grid(out, **kw)
+    assert outcome.skipped == 1 and [r["task"] for r in outcome.results] == ["reverse_string"]
+    assert (first.stat().st_mtime_ns, first.read_bytes()) == before
+    resumed = _json(second.with_suffix(".json"))
+    assert resumed["train"]["resumed_from_step"] == stopped_at and resumed["train"]["steps"] == 300
+
+    straight = _grid(tmp_path / "straight", **kw)
+    assert straight.skipped == 0
+    reference = _json(tmp_path / "straight" / "reverse_string" / "lstm" / "seed0.json")
+    assert resumed["by_length"] == reference["by_length"] and resumed["score"] == reference["score"]
+    assert resumed["train"]["seconds"] > stopped_seconds > 0          # both sessions' training time
+    assert _grid(out, **kw).results == []                         # a third run: nothing to do
+
+
+def test_a_damaged_result_is_kept_aside_and_its_cell_tested_again(tmp_path):
+    out = tmp_path / "r"
+    _grid(out, tasks=["parity_check"], models="lstm")
+    path = out / "parity_check" / "lstm" / "seed0.json"
+    good = _json(path)
+    path.write_text('{"format": "wordstack-bench-cell", "score": ', encoding="utf-8")    # truncated
+    messages = []
+    outcome = _grid(out, tasks=["parity_check"], models="lstm", callback=lambda p: p.message and messages.append(p.message))
+    aside = path.with_name("seed0.json.damaged")
+    assert aside.read_text() == '{"format": "wordstack-bench-cell", "score": '         # kept, not deleted
+    assert outcome.set_aside == [str(aside)] and any("set aside" in m for m in messages)
+    again = _json(path)
+    assert again["train"]["resumed_from_step"] == 20 and again["train"]["steps"] == 20     # tested only
+    assert again["by_length"] == good["by_length"]
+
+
+def test_a_checkpoint_of_another_recipe_is_set_aside(tmp_path):
+    out = tmp_path / "r"
+    _grid(out, tasks=["parity_check"], models="lstm", n_steps=1)
+    ckpt = out / "parity_check" / "lstm" / "seed0.ckpt"
+    (out / "parity_check" / "lstm" / "seed0.json").unlink()
+    hyper, _ = bench_recipe("parity_check", "lstm", n_steps=20)
+    models.MemoryRNN(seed=0, **{**hyper, "learning_rate": 0.01}).fit(make_task("parity_check")).save(ckpt)
+    _grid(out, tasks=["parity_check"], models="lstm", n_steps=1)
+    assert (out / "parity_check" / "lstm" / "seed0.ckpt.damaged").is_file()
+    r = _json(out / "parity_check" / "lstm" / "seed0.json")
+    assert r["train"]["resumed_from_step"] is None and r["recipe"]["hyperparameters"]["learning_rate"] == 3e-3
+
+
+def test_a_dask_worker_that_cannot_see_the_folder_sends_the_checkpoint_back(tmp_path):
+    hyper, options = bench_recipe("parity_check", "lstm", n_steps=20)
+    spec = CellSpec("parity_check", "lstm", 0, hyper, options, (41, 42), 2, 12345)
+    payload, data = _dask_cell(spec, str(tmp_path / "there" / "seed0.ckpt"), str(tmp_path / "bench.json"), "id", None)
+    assert not (tmp_path / "there").exists() and data[:2] == b"PK"
+    local = run_cell(spec, tmp_path / "here.ckpt")
+    assert payload["by_length"] == local["by_length"] and (tmp_path / "here.ckpt").read_bytes()[:2] == b"PK"
+
+
+# ----------------------------------------------------------------------------- recipes and bad input
+
+
+def test_recipes_cover_every_task_and_model_within_the_budget():
+    assert list(CHOMSKY_TASKS) == check_tasks(CHOMSKY_TASKS)
+    for task in CHOMSKY_TASKS:
+        for model, (controller, memory) in BENCH_MODELS.items():
+            hyper, options = bench_recipe(task, model)
+            assert hyper["controller"] == controller and hyper["memory"] == memory
+            override = {**TASK_OVERRIDES.get((task, "*"), {}), **TASK_OVERRIDES.get((task, model), {})}
+            assert hyper["lengths"] == (1, 40)
+            assert hyper["curriculum"] == override.get("curriculum", "uniform")
+            assert hyper["restart_after"] == override.get("restart_after")
+            # the stop-gradient only where a memory holds the input and the answer is a sequence
+            assert hyper["stop_gradient"] == (memory is not None and make_task(task).output_length(40) > 1)
+            assert hyper["n_steps"] % 100 == 0 and hyper["n_steps"] >= 100
+            a, b = STEP_SECONDS[model]
+            t = make_task(task, **options)
+            valid = t.valid_lengths(1, 40)
+            mean_t = sum(t.sequence_length(int(L)) for L in valid) / len(valid)
+            assert 0.8 * 300 <= hyper["n_steps"] * (a + b * mean_t) <= 0.85 * 300     # the planned seconds
+    short, long = make_task("parity_check"), make_task("duplicate_string")
+    assert budget_steps(short, "lstm") > budget_steps(long, "lstm") > budget_steps(long, "deque")
+    assert bench_recipe("reverse_string", "deque", n_steps=7)[0]["n_steps"] == 7
+
+
+def test_unknown_names_suggest_the_close_ones():
+    with pytest.raises(UnknownNameError, match="'revers_string'.*did you mean 'reverse_string'"):
+        check_tasks(["revers_string"])
+    with pytest.raises(UnknownNameError, match="'stak'.*did you mean 'stack'"):
+        check_models(["stak"])
+    assert check_tasks(["Even-Pairs", "reverse_string", "even_pairs"]) == ["even_pairs", "reverse_string"]
+    for name in ("add", "binary-addition"):                 # Trask's task, as everywhere in wordstack
+        with pytest.raises(ValueError, match="the paper's task is binary_addition"):
+            check_tasks([name])
+    with pytest.raises(ValueError, match="seed count is an integer"):
+        models.run_bench("unused", models="rnn:x")
+
+
+def test_bad_grids_are_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ValueError, match="drop --jobs, or drop --dask"):
+        models.run_bench(tmp_path / "a", jobs=2, scheduler="local")
+    with pytest.raises(UnknownNameError):
+        models.run_bench(tmp_path / "a", tasks="parity_check,nope")
+    assert not (tmp_path / "a").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a wordstack bench results folder.*notes.txt"):
+        _grid(mine)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(ValueError, match="is a file"):
+        _grid(tmp_path / "file")
+    _grid(tmp_path / "r", tasks=["parity_check"], models="lstm")
+    with pytest.raises(ValueError, match="another protocol.*--n-per-length 2 there, 3 asked"):
+        _grid(tmp_path / "r", tasks=["parity_check"], models="lstm", n_per_length=3)
