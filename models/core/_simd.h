@@ -139,8 +139,85 @@ WS_DOT_BODY void ws_row_update(int n, int k, double alpha, const double *A, long
     }
 }
 
+#if WS_HAVE_V4
+/* C[i+r, j:j+8] += alpha * sum_p a(i+r, p) * B[p, j:j+8] for R = 4 or 6 rows r at once,
+ * columns j = 0, 8, ..., n8-8 (n8 a multiple of 8), with a(i+r, p) at
+ * A[r * a_row + p * a_step]. Each load of B feeds R rows, and the 2R independent FMA
+ * chains hide the FMA latency; the one-row kernel above loads B once per FMA, which
+ * bounds the per-step products of the recurrent kernels (batch rows x gates) by loads.
+ * Every element is the same sum in the same order as in ws_row_update (p = 0, 1, ...,
+ * k-1 into a zeroed accumulator, then alpha times it added to C): bit-identical results.
+ * ws_v4 arithmetic on the accumulators, spelled out per row (R is a constant, so the
+ * compiler keeps them in registers: 12 of the 16 AVX registers at R = 6). */
+#define WS_ROWS_ACC(r) ws_v4 c##r##0 = {0.0, 0.0, 0.0, 0.0}, c##r##1 = c##r##0
+#define WS_ROWS_FMA(r) do { const double x = A[(r) * a_row + q]; c##r##0 += x * b0; c##r##1 += x * b1; } while (0)
+#define WS_ROWS_STORE(r) do { double *c_ = C + (long)(r) * ldc + j; \
+        *(ws_v4 *)(c_) += alpha * c##r##0; *(ws_v4 *)(c_ + 4) += alpha * c##r##1; } while (0)
+
+WS_DOT_BODY void ws_rows4_update(int n8, int k, double alpha, const double *A, long a_row, long a_step,
+                                 const double *B, int ldb, double *C, int ldc) {
+    int j, p;
+    for (j = 0; j < n8; j += 8) {
+        WS_ROWS_ACC(0); WS_ROWS_ACC(1); WS_ROWS_ACC(2); WS_ROWS_ACC(3);
+        for (p = 0; p < k; p++) {
+            const double *b = B + (long)p * ldb + j;
+            const ws_v4 b0 = *(const ws_v4 *)(b), b1 = *(const ws_v4 *)(b + 4);
+            const long q = p * a_step;
+            WS_ROWS_FMA(0); WS_ROWS_FMA(1); WS_ROWS_FMA(2); WS_ROWS_FMA(3);
+        }
+        WS_ROWS_STORE(0); WS_ROWS_STORE(1); WS_ROWS_STORE(2); WS_ROWS_STORE(3);
+    }
+}
+
+WS_DOT_BODY void ws_rows6_update(int n8, int k, double alpha, const double *A, long a_row, long a_step,
+                                 const double *B, int ldb, double *C, int ldc) {
+    int j, p;
+    for (j = 0; j < n8; j += 8) {
+        WS_ROWS_ACC(0); WS_ROWS_ACC(1); WS_ROWS_ACC(2); WS_ROWS_ACC(3); WS_ROWS_ACC(4); WS_ROWS_ACC(5);
+        for (p = 0; p < k; p++) {
+            const double *b = B + (long)p * ldb + j;
+            const ws_v4 b0 = *(const ws_v4 *)(b), b1 = *(const ws_v4 *)(b + 4);
+            const long q = p * a_step;
+            WS_ROWS_FMA(0); WS_ROWS_FMA(1); WS_ROWS_FMA(2); WS_ROWS_FMA(3); WS_ROWS_FMA(4); WS_ROWS_FMA(5);
+        }
+        WS_ROWS_STORE(0); WS_ROWS_STORE(1); WS_ROWS_STORE(2); WS_ROWS_STORE(3); WS_ROWS_STORE(4);
+        WS_ROWS_STORE(5);
+    }
+}
+#undef WS_ROWS_ACC
+#undef WS_ROWS_FMA
+#undef WS_ROWS_STORE
+#endif
+
+/* C (m, n) += alpha * op(A) @ B, B not transposed. ``blocked`` (the AVX2 build): rows in
+ * blocks of six, then of four, through ws_rows6/4_update over the columns that fill
+ * blocks of eight; the other columns of those rows and the last rows (m % 2, or all of
+ * them in the baseline build, where eight ws_v4 accumulators would not fit the SSE2
+ * registers) through ws_row_update. */
+WS_DOT_BODY void ws_gemm_rows(int blocked, int ta, int m, int n, int k, double alpha, const double *A, int lda,
+                              const double *B, int ldb, double *C, int ldc) {
+    const long a_row = ta ? 1 : lda, a_step = ta ? lda : 1;
+    int i = 0, r;
+#if WS_HAVE_V4
+    const int n8 = n & ~7;
+    while (blocked && n8 > 0 && i + 4 <= m) {
+        const int rows = i + 6 <= m ? 6 : 4;
+        if (rows == 6)
+            ws_rows6_update(n8, k, alpha, A + i * a_row, a_row, a_step, B, ldb, C + (long)i * ldc, ldc);
+        else
+            ws_rows4_update(n8, k, alpha, A + i * a_row, a_row, a_step, B, ldb, C + (long)i * ldc, ldc);
+        if (n8 < n)
+            for (r = i; r < i + rows; r++)
+                ws_row_update(n - n8, k, alpha, A + r * a_row, a_step, B + n8, ldb, C + (long)r * ldc + n8);
+        i += rows;
+    }
+#endif
+    for (; i < m; i++)
+        ws_row_update(n, k, alpha, A + i * a_row, a_step, B, ldb, C + (long)i * ldc);
+}
+
 /* Row-major C (m, n) += alpha * op(A) @ op(B); op(A) is (m, k), op(B) is (k, n). */
-WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
+WS_DOT_BODY void ws_gemm_body(int blocked, int ta, int tb, int m, int n, int k, double alpha,
                               const double *A, int lda, const double *B, int ldb,
                               double *C, int ldc) {
     int i, j, p;
@@ -150,16 +227,11 @@ WS_DOT_BODY void ws_gemm_body(int ta, int tb, int m, int n, int k, double alpha,
         for (j = 0; j < n; j++)
             for (p = 0; p < k; p++)
                 Bt[(long)p * n + j] = B[(long)j * ldb + p];
-        B = Bt;
-        ldb = n;
-        tb = 0;
-        for (i = 0; i < m; i++)
-            ws_row_update(n, k, alpha, ta ? A + i : A + (long)i * lda, ta ? lda : 1, B, ldb, C + (long)i * ldc);
+        ws_gemm_rows(blocked, ta, m, n, k, alpha, A, lda, Bt, n, C, ldc);
         return;
     }
     if (!tb) {
-        for (i = 0; i < m; i++)
-            ws_row_update(n, k, alpha, ta ? A + i : A + (long)i * lda, ta ? lda : 1, B, ldb, C + (long)i * ldc);
+        ws_gemm_rows(blocked, ta, m, n, k, alpha, A, lda, B, ldb, C, ldc);
         return;
     }
     /* op(B) = B^T and one row of C (or a large B): dot products along rows of B */
@@ -189,13 +261,13 @@ WS_AVX2 static void ws_sigmoid_avx2(double *a, long n) { ws_sigmoid_body(a, n); 
 WS_AVX2 static void ws_tanh_avx2(double *a, long n) { ws_tanh_body(a, n); }
 WS_AVX2_DOT static void ws_gemm_avx2(int ta, int tb, int m, int n, int k, double alpha, const double *A,
                                      int lda, const double *B, int ldb, double *C, int ldc) {
-    ws_gemm_body(ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
+    ws_gemm_body(1, ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
 }
 WS_BASE static void ws_sigmoid_base(double *a, long n) { ws_sigmoid_body(a, n); }
 WS_BASE static void ws_tanh_base(double *a, long n) { ws_tanh_body(a, n); }
 WS_BASE_DOT static void ws_gemm_base(int ta, int tb, int m, int n, int k, double alpha, const double *A,
                                      int lda, const double *B, int ldb, double *C, int ldc) {
-    ws_gemm_body(ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
+    ws_gemm_body(0, ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
 }
 
 static int ws_avx2_state = -1;   /* -1 unknown; set once (a benign race: every thread writes the same) */
