@@ -57,3 +57,18 @@ def training_run(model, data, vocab: int):
         return n * batch
 
     return run, kernel
+
+
+def repeat_times(contenders: dict[str, Callable[[], int]], repeats: int) -> dict[str, dict[str, list[float]]]:
+    """Run each contender ``repeats`` times, alternating; each call returns the number of
+    training steps it took. Returns, per contender, the seconds per step of every
+    repetition, in wall-clock (``wall``) and in process CPU time (``cpu``)."""
+    out = {name: {"wall": [], "cpu": []} for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            n = run()
+            w1, c1 = time.perf_counter(), time.process_time()
+            out[name]["wall"].append((w1 - w0) / n)
+            out[name]["cpu"].append((c1 - c0) / n)
+    return out
