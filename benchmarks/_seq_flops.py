@@ -43,9 +43,11 @@ per cell the loops visit:
   2t + 2 cells.
 
 *Dense* counts every cell (what ``_memory_ref.py`` and the torch model compute: the
-memory's share grows as T^2); *executed* counts the cells the Cython loops reach: a pop
-stops once the deletion is used up, a read once strength 1 is covered, so the executed
-count is read off the strengths of a forward pass (:func:`executed_cells`).
+memory's share grows as T^2) and the input product ``X PE`` as a product; *executed*
+counts the cells the Cython loops reach (a pop stops once the deletion is used up, a read
+once strength 1 is covered, so the count is read off the strengths of a forward pass,
+:func:`executed_cells`) and leaves out ``X PE``, which the kernel gathers (rows of
+``PE``) when the inputs are one-hot symbols, as here.
 """
 from __future__ import annotations
 
@@ -113,15 +115,16 @@ def executed_cells(memory, trace):
     return pops, recomputed, reads
 
 
-def training_flops(memory, T, B, I, D, H, W, O, n_params, cells=None):
+def training_flops(memory, T, B, I, D, H, W, O, n_params, cells=None, gathered=False):
     """Flops of one training step by part (dict); ``cells`` (from :func:`executed_cells`)
-    gives the memory's executed count, ``None`` the dense one."""
+    gives the memory's executed count, ``None`` the dense one; ``gathered``: the inputs are
+    one-hot, so the kernel gathers rows of ``PE`` instead of computing ``X PE`` (not counted)."""
     P = 2 if memory == "deque" else 1
     G, R = 4 * H, P * W
     K = 2 * P + R
     N = T * B
     steps = T - 1                                        # steps with a previous h and r
-    matmul = (2 * I * D * G + 2 * N * I * G + steps * 2 * B * G * (R + H) + 2 * N * H * K + 2 * N * H * O
+    matmul = (2 * I * D * G + (0 if gathered else 2 * N * I * G) + steps * 2 * B * G * (R + H) + 2 * N * H * K + 2 * N * H * O
               + 2 * 2 * N * H * O + 2 * N * K * H + steps * 2 * B * G * (H + R)
               + 2 * R * G * N + 2 * I * G * N + 2 * 2 * D * G * I + 2 * H * G * steps * B + 2 * H * K * N)
     elementwise = (N * G + N * (5 * H + 4 * H) + 2 * N * K + N * O + N * (5 * O + 4)

@@ -198,7 +198,7 @@ def step_record(shape_name, memory, args, peak) -> dict:
         cells += executed_cells(memory, kernel.memory_trace())
     sizes = dict(T=steps, B=B, I=VOCAB + 1, D=EMBEDDING, H=HIDDEN, W=W, O=VOCAB, n_params=model.params_.size)
     dense = training_flops(memory, **sizes)
-    executed = training_flops(memory, **sizes, cells=tuple(int(round(c / n)) for c in cells))
+    executed = training_flops(memory, **sizes, cells=tuple(int(round(c / n)) for c in cells), gathered=True)
     record["flops_per_step"] = dense
     record["flops_per_step_executed"] = executed
     best_measured = max(peak["measured_gflops"].values())

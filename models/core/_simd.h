@@ -257,14 +257,117 @@ static inline void ws_transpose(int rows, int cols, const double *in, double *ou
             out[(long)c * rows + r] = in[(long)r * cols + c];
 }
 
+/* The LSTM cell's backward, elementwise (models/recurrent/_lstm.pyx, gate blocks [i, f, o, g]
+ * of ``g`` holding the activations): dg (B, 4H) and dc_prev (B, H) from dh, dc (B, H).
+ * ``dc`` NULL means zero, ``dc_prev`` NULL skips it, and dc_prev may be dc (updated in
+ * place: each element is read before it is written, so ivdep holds). Every product is
+ * written in the order of the Cython loop it replaces, and the vector builds have no FMA
+ * (target avx2 without fma, or SSE2) to fuse them: the results are bit-identical to it. */
+WS_BODY void ws_lstm_cell_backward_rows(const int has_dc, const int has_dc_prev, int B, int H,
+                                        const double *WS_RESTRICT g, const double *WS_RESTRICT c_prev,
+                                        const double *WS_RESTRICT tanh_c, const double *WS_RESTRICT dh,
+                                        const double *dc, double *WS_RESTRICT dg, double *dc_prev) {
+    /* long indices and one pointer per gate block: with -fwrapv (Python's CFLAGS) int
+     * index arithmetic may wrap, and GCC then does not vectorize the accesses */
+    long r, j;
+    const long h = H;
+    for (r = 0; r < B; r++) {
+        const double *gi = g + r * 4 * h, *gf = gi + h, *go = gi + 2 * h, *gg = gi + 3 * h;
+        double *di = dg + r * 4 * h, *df = di + h, *d_o = di + 2 * h, *dgg = di + 3 * h;
+        const double *cp = c_prev + r * h, *tcr = tanh_c + r * h, *dhr = dh + r * h;
+        const double *dcr = has_dc ? dc + r * h : NULL;
+        double *dpr = has_dc_prev ? dc_prev + r * h : NULL;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+        for (j = 0; j < h; j++) {
+            const double i_t = gi[j], f_t = gf[j], o_t = go[j], g_t = gg[j];
+            const double tc = tcr[j], dh_v = dhr[j];
+            double dct = (dh_v * o_t) * (1.0 - (tc * tc));
+            if (has_dc)
+                dct = dct + dcr[j];
+            di[j] = ((dct * g_t) * i_t) * (1.0 - i_t);
+            df[j] = ((dct * cp[j]) * f_t) * (1.0 - f_t);
+            d_o[j] = ((dh_v * tc) * o_t) * (1.0 - o_t);
+            dgg[j] = (dct * i_t) * (1.0 - (g_t * g_t));
+            if (has_dc_prev)
+                dpr[j] = dct * f_t;
+        }
+    }
+}
+
+/* The LSTM cell's state and output, elementwise over B rows (gate blocks [i, f, o, g] of
+ * ``g`` holding the activations): c = f c_prev + i g, then h = o tanh(c) given tanh_c.
+ * Same products and sums as the Cython loops they replace, no FMA: bit-identical. */
+WS_BODY void ws_lstm_cell_state_body(int B, int H, const double *WS_RESTRICT g, const double *WS_RESTRICT c_prev,
+                                     double *WS_RESTRICT c) {
+    long r, j;
+    const long h = H;
+    for (r = 0; r < B; r++) {
+        const double *gi = g + r * 4 * h, *gf = gi + h, *gg = gi + 3 * h, *cp = c_prev + r * h;
+        double *cr = c + r * h;
+        for (j = 0; j < h; j++)
+            cr[j] = (gf[j] * cp[j]) + (gi[j] * gg[j]);
+    }
+}
+
+WS_BODY void ws_lstm_cell_output_body(int B, int H, const double *WS_RESTRICT g, const double *WS_RESTRICT tanh_c,
+                                      double *WS_RESTRICT out) {
+    long r, j;
+    const long h = H;
+    for (r = 0; r < B; r++) {
+        const double *go = g + r * 4 * h + 2 * h, *tc = tanh_c + r * h;
+        double *hr = out + r * h;
+        for (j = 0; j < h; j++)
+            hr[j] = go[j] * tc[j];
+    }
+}
+
+WS_BODY void ws_lstm_cell_backward_body(int B, int H, const double *g, const double *c_prev, const double *tanh_c,
+                                        const double *dh, const double *dc, double *dg, double *dc_prev) {
+    if (dc != NULL && dc_prev != NULL)
+        ws_lstm_cell_backward_rows(1, 1, B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+    else if (dc != NULL)
+        ws_lstm_cell_backward_rows(1, 0, B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+    else if (dc_prev != NULL)
+        ws_lstm_cell_backward_rows(0, 1, B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+    else
+        ws_lstm_cell_backward_rows(0, 0, B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+}
+
 WS_AVX2 static void ws_sigmoid_avx2(double *a, long n) { ws_sigmoid_body(a, n); }
 WS_AVX2 static void ws_tanh_avx2(double *a, long n) { ws_tanh_body(a, n); }
 WS_AVX2_DOT static void ws_gemm_avx2(int ta, int tb, int m, int n, int k, double alpha, const double *A,
                                      int lda, const double *B, int ldb, double *C, int ldc) {
     ws_gemm_body(1, ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
 }
+/* avx2 without fma: the cell's products are not fused (bit-identical to the scalar loop) */
+__attribute__((target("avx2"), optimize("no-trapping-math"))) static void ws_lstm_cell_state_avx2(
+        int B, int H, const double *g, const double *c_prev, double *c) {
+    ws_lstm_cell_state_body(B, H, g, c_prev, c);
+}
+__attribute__((target("avx2"), optimize("no-trapping-math"))) static void ws_lstm_cell_output_avx2(
+        int B, int H, const double *g, const double *tanh_c, double *h) {
+    ws_lstm_cell_output_body(B, H, g, tanh_c, h);
+}
+__attribute__((target("avx2"), optimize("no-trapping-math"))) static void ws_lstm_cell_backward_avx2(
+        int B, int H, const double *g, const double *c_prev, const double *tanh_c, const double *dh,
+        const double *dc, double *dg, double *dc_prev) {
+    ws_lstm_cell_backward_body(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+}
 WS_BASE static void ws_sigmoid_base(double *a, long n) { ws_sigmoid_body(a, n); }
 WS_BASE static void ws_tanh_base(double *a, long n) { ws_tanh_body(a, n); }
+WS_BASE static void ws_lstm_cell_state_base(int B, int H, const double *g, const double *c_prev, double *c) {
+    ws_lstm_cell_state_body(B, H, g, c_prev, c);
+}
+WS_BASE static void ws_lstm_cell_output_base(int B, int H, const double *g, const double *tanh_c, double *h) {
+    ws_lstm_cell_output_body(B, H, g, tanh_c, h);
+}
+WS_BASE static void ws_lstm_cell_backward_base(int B, int H, const double *g, const double *c_prev,
+                                               const double *tanh_c, const double *dh, const double *dc, double *dg,
+                                               double *dc_prev) {
+    ws_lstm_cell_backward_body(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+}
 WS_BASE_DOT static void ws_gemm_base(int ta, int tb, int m, int n, int k, double alpha, const double *A,
                                      int lda, const double *B, int ldb, double *C, int ldc) {
     ws_gemm_body(0, ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
@@ -295,6 +398,20 @@ static inline void ws_sigmoid_inplace(double *a, long n) {
 
 static inline void ws_tanh_inplace(double *a, long n) {
     if (ws_have_avx2()) ws_tanh_avx2(a, n); else ws_tanh_base(a, n);
+}
+
+static inline void ws_lstm_cell_state(int B, int H, const double *g, const double *c_prev, double *c) {
+    if (ws_have_avx2()) ws_lstm_cell_state_avx2(B, H, g, c_prev, c); else ws_lstm_cell_state_base(B, H, g, c_prev, c);
+}
+
+static inline void ws_lstm_cell_output(int B, int H, const double *g, const double *tanh_c, double *h) {
+    if (ws_have_avx2()) ws_lstm_cell_output_avx2(B, H, g, tanh_c, h); else ws_lstm_cell_output_base(B, H, g, tanh_c, h);
+}
+
+static inline void ws_lstm_cell_backward(int B, int H, const double *g, const double *c_prev, const double *tanh_c,
+                                         const double *dh, const double *dc, double *dg, double *dc_prev) {
+    if (ws_have_avx2()) ws_lstm_cell_backward_avx2(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
+    else ws_lstm_cell_backward_base(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev);
 }
 
 static inline void ws_gemm_small(int ta, int tb, int m, int n, int k, double alpha, const double *A, int lda,
