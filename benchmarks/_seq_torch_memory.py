@@ -121,8 +121,8 @@ def torch_loss(cell, leaves, x, y, memory):
 
 
 def pytorch(params, data, dtype, memory):
-    """``run()``: one training step per batch of ``data`` (inputs, targets, mask); returns
-    the number of steps."""
+    """``run(first=0, stop=None)``: one training step per batch ``first .. stop-1`` of
+    ``data`` (inputs, targets, mask; all of them by default); returns the number of steps."""
     import torch
 
     inputs, targets, _ = data
@@ -132,14 +132,15 @@ def pytorch(params, data, dtype, memory):
     weights = list(cell.parameters()) + list(leaves.values())
     opt = torch.optim.Adam(weights, lr=3e-3)
 
-    def run():
-        for k in range(len(x)):
+    def run(first=0, stop=None):
+        ks = range(first, len(x) if stop is None else stop)
+        for k in ks:
             opt.zero_grad()
             loss = torch_loss(cell, leaves, x[k], y[k], memory)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(weights, 1.0)
             opt.step()
-        return len(x)
+        return len(ks)
 
     return run
 

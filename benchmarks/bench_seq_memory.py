@@ -34,7 +34,10 @@ model has neither). The PyTorch side (``_seq_torch_memory.py``) checks in float6
 it computes our loss and gradients on the first batch before it is timed, and is timed
 in float32 (its default and fastest; the target is stated against it). Ours: the
 kernel's ``run_steps`` over a block of batches, which is what ``fit`` runs. One core
-each: one BLAS thread (threadpoolctl) and ``torch.set_num_threads(1)``.
+each: one BLAS thread (threadpoolctl, entered once around each line 3's timings:
+entering it costs about 4 ms with torch loaded) and ``torch.set_num_threads(1)``. In lines 3 each timed
+repetition is preceded by one untimed training step of the same contender, so that
+neither is timed on the caches the other left (training runs its steps back to back).
 
 Usage: python benchmarks/bench_seq_memory.py [--repeats 5] [--no-torch] [--batches N]
        [--shapes batch10_T20,recipe_batch16_T81] [--memories stack,queue,deque] [--no-legacy]
@@ -49,6 +52,7 @@ import statistics
 
 import numpy as np
 
+import models
 from models import MemoryRNN, tasks
 
 from _seq_flops import executed_cells, measured_peaks, theoretical_peak, training_flops
@@ -74,13 +78,13 @@ def make_data(n_batches, seed=0, steps=T, batch=BATCH):
     return random_batches(np.random.default_rng(seed), n_batches, steps, batch, VOCAB)
 
 
-def ours(backend, data, seed=0, width=WIDTH, memory="stack"):
+def ours(backend, data, seed=0, width=WIDTH, memory="stack", limit_threads=True):
     """(run, model, kernel): ``run()`` trains one step per bound batch and returns the sequences."""
     batch = data[0].shape[2]
     model = MemoryRNN(memory=memory, hidden_size=HIDDEN, memory_width=width, embedding_size=EMBEDDING,
                       batch_size=batch, stop_gradient=False, backend=backend, seed=seed)
     model._setup(tasks.Copy(vocab_size=VOCAB))
-    run, kernel = training_run(model, data, VOCAB)
+    run, kernel = training_run(model, data, VOCAB, limit_threads)
     return run, model, kernel
 
 
@@ -165,8 +169,10 @@ def step_record(shape_name, memory, args, peak) -> dict:
     steps, B, W = shape["T"], shape["batch"], shape["width"]
     n = args.batches or shape["batches"]
     data = make_data(n, steps=steps, batch=B)
-    run, model, kernel = ours("cython", data, width=W, memory=memory)
+    run, model, kernel = ours("cython", data, width=W, memory=memory, limit_threads=False)
     contenders = {"ours": lambda: run() // B}
+    one = (np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1))
+    primers = {"ours": lambda: kernel.run_steps(model.optimizer_.kernel, *one)}
     record = {"benchmark": "seq_memory_training_step", "shape": shape_name, "memory": memory, "T": steps,
               "batch": B, "hidden": HIDDEN, "width": W, "embedding": EMBEDDING, "vocabulary": VOCAB,
               "controller": "lstm", "threads": 1, "batches_per_repeat": n, "repeats": args.repeats,
@@ -176,9 +182,12 @@ def step_record(shape_name, memory, args, peak) -> dict:
 
         record["max_abs_difference_vs_torch_float64"] = check_equivalence(model, kernel, data, memory)
         contenders["torch_float32"] = pytorch(model.params_.values, data, torch.float32, memory)
-    for go in contenders.values():
-        go()                                                                # warm up
-    times = repeat_times(contenders, args.repeats)
+        primers["torch_float32"] = lambda: contenders["torch_float32"](0, 1)
+    # one BLAS thread, entered once here (after the kernels, and with them scipy's BLAS, are loaded)
+    with models.blas_threads(1):
+        for go in contenders.values():
+            go()                                                            # warm up
+        times = repeat_times(contenders, args.repeats, primers)
     for name, t in times.items():
         record[f"{name}_s_per_step"] = statistics.median(t["wall"])
         record[f"{name}_s_per_step_best"] = min(t["wall"])

@@ -489,7 +489,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self._head_backward(H_out, dropout)                  # self.dH = dL/dh_t (rows, H)
         # auxiliary losses
         self.aux_loss = 0.0
-        if R > 0:
+        if R > 0 and self.aux_memory > 0:
             memset(self.dRaux, 0, <size_t>rows * R * sizeof(double))
         if self.aux_hidden > 0 or self.aux_memory > 0:
             self._aux_targets(X0)
@@ -513,8 +513,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
             ws_transpose(H, K, self.W_mem, self.WmT)
         memset(self.dh_next, 0, n * sizeof(double))
         memset(self.dc, 0, n * sizeof(double))
-        if R > 0:
-            memset(self.dU, 0, <size_t>rows * Din * sizeof(double))
+        # (dU needs no zeroing: its row block t >= 1 is written at step t before step t-1 reads it)
         if self.has_memory:
             memset(self.dM, 0, <size_t>rows * K * sizeof(double))
             memset(self.dS, 0, <size_t>B * self.Lmax * sizeof(double))
@@ -526,7 +525,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 # d r_t: from the controller input of step t+1, and the auxiliary loss
                 for b in range(B):
                     for j in range(R):
-                        v = self.dRaux[(<size_t>t * B + b) * R + j]
+                        v = self.dRaux[(<size_t>t * B + b) * R + j] if self.aux_memory > 0 else 0.0
                         if t + 1 < T:
                             v = v + self.dU[(<size_t>(t + 1) * B + b) * Din + D + j]
                         self.dread[b * R + j] = v
