@@ -5,7 +5,7 @@ achieved FLOP/s against the core's float64 peak.
 
 Output, one JSON line each:
 
-1. ``seq_memory_training`` (issue 5's comparison, unchanged): T = 20 steps, batch 10,
+1. ``seq_memory_training`` (issue 5's comparison, as before): T = 20 steps, batch 10,
    width 16, the stack; sequences/s of ours, torch float32 and float64 and our numpy
    reference, best of ``--repeats``; then Cython against the numpy reference at the
    recipe's training batches (batch 16, width 32, T = 73) and one sequence at a time.
@@ -92,7 +92,7 @@ def legacy_record(args) -> dict:
     """Line 1: issue 5's comparison at T 20, batch 10, width 16, the stack (as before)."""
     n_batches = args.batches or 40
     data = make_data(n_batches)
-    run_cython, model, kernel = ours("cython", data)
+    run_cython, model, kernel = ours("cython", data, limit_threads=False)
     contenders = {"ours_cython": run_cython}
     record = {"benchmark": "seq_memory_training", "T": T, "batch": BATCH, "hidden": HIDDEN, "width": WIDTH,
               "embedding": EMBEDDING, "vocabulary": VOCAB, "memory": "stack", "controller": "lstm",
@@ -106,11 +106,12 @@ def legacy_record(args) -> dict:
             steps = pytorch(model.params_.values, data, dtype, "stack")
             contenders[name] = lambda steps=steps: steps() * BATCH
     # the numpy reference is slow: time it on a quarter of the batches
-    run_numpy, _, _ = ours("numpy", tuple(a[:max(1, n_batches // 4)] for a in data))
+    run_numpy, _, _ = ours("numpy", tuple(a[:max(1, n_batches // 4)] for a in data), limit_threads=False)
     contenders["ours_numpy"] = run_numpy
-    for run in contenders.values():
-        run()                                                               # warm up
-    speed = best_of(contenders, args.repeats)
+    with models.blas_threads(1):                      # entered once, after the kernels are loaded
+        for run in contenders.values():
+            run()                                                           # warm up
+        speed = best_of(contenders, args.repeats)
     for name, v in speed.items():
         record[f"{name}_sequences_per_s"] = round(v["wall"], 1)
     ratio = speed["ours_cython"]["wall"] / speed["ours_numpy"]["wall"]
@@ -129,11 +130,13 @@ def legacy_record(args) -> dict:
     for name, shape in NUMPY_SHAPES.items():
         n = args.batches or shape["batches"]
         data2 = make_data(n, steps=shape["T"], batch=shape["batch"])
-        runs = {"cython": ours("cython", data2, width=shape["width"])[0],
-                "numpy": ours("numpy", tuple(a[:max(1, n // 4)] for a in data2), width=shape["width"])[0]}
-        for run in runs.values():
-            run()
-        speed2 = best_of(runs, max(2, args.repeats // 2))
+        runs = {"cython": ours("cython", data2, width=shape["width"], limit_threads=False)[0],
+                "numpy": ours("numpy", tuple(a[:max(1, n // 4)] for a in data2), width=shape["width"],
+                              limit_threads=False)[0]}
+        with models.blas_threads(1):
+            for run in runs.values():
+                run()
+            speed2 = best_of(runs, max(2, args.repeats // 2))
         ratio2 = speed2["cython"]["wall"] / speed2["numpy"]["wall"]
         record[name] = {**{k: v for k, v in shape.items() if k != "batches"}, "hidden": HIDDEN,
                         "ours_cython_sequences_per_s": round(speed2["cython"]["wall"], 1),
