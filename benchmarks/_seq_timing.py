@@ -36,10 +36,16 @@ def random_batches(rng: np.random.Generator, n_batches: int, steps: int, batch: 
     return inputs, targets, np.ones((n_batches, steps, batch))
 
 
-def training_run(model, data, vocab: int):
+def training_run(model, data, vocab: int, limit_threads: bool = True):
     """(run, kernel) for a set-up ``model``: its whole-model kernel bound to ``data``
     (inputs, targets, mask); ``run()`` takes one optimizer step per batch, one BLAS
-    thread, as ``fit`` does, and returns the number of sequences trained."""
+    thread, as ``fit`` does, and returns the number of sequences trained.
+
+    ``limit_threads=False``: the caller holds ``models.blas_threads(1)`` around all its
+    timings (entering it costs milliseconds with torch loaded: threadpoolctl inspects
+    every loaded library), so ``run()`` does not enter it on every call."""
+    import contextlib
+
     import models
 
     inputs, targets, mask = data
@@ -51,9 +57,29 @@ def training_run(model, data, vocab: int):
     losses, norms = np.zeros(n), np.zeros(n)
 
     def run():
-        with models.blas_threads(1):
+        with models.blas_threads(1) if limit_threads else contextlib.nullcontext():
             done = kernel.run_steps(model.optimizer_.kernel, order, losses, norms)
         assert done == n, "training diverged"
         return n * batch
 
     return run, kernel
+
+
+def repeat_times(contenders: dict[str, Callable[[], int]], repeats: int,
+                 primers: dict[str, Callable[[], object]] | None = None) -> dict[str, dict[str, list[float]]]:
+    """Run each contender ``repeats`` times, alternating; each call returns the number of
+    training steps it took. ``primers[name]``, if given, runs untimed right before each
+    timed call (one training step: the caches hold what the other contender left there,
+    and training runs its steps back to back). Returns, per contender, the seconds per
+    step of every repetition, in wall-clock (``wall``) and in process CPU time (``cpu``)."""
+    out = {name: {"wall": [], "cpu": []} for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            if primers and name in primers:
+                primers[name]()
+            w0, c0 = time.perf_counter(), time.process_time()
+            n = run()
+            w1, c1 = time.perf_counter(), time.process_time()
+            out[name]["wall"].append((w1 - w0) / n)
+            out[name]["cpu"].append((c1 - c0) / n)
+    return out

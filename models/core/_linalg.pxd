@@ -21,6 +21,12 @@ cdef extern from "_simd.h" nogil:
                        const double* B, int ldb, double* C, int ldc)
     int ws_simd_level()
     void ws_transpose(int rows, int cols, const double* inp, double* out)
+    void ws_adam(long n, double* theta, const double* grad, double* s1, double* s2, double scale, double lr,
+                 double h1, double h2, double eps, double c1, double c2)
+    void ws_lstm_cell_state(int B, int H, const double* g, const double* c_prev, double* c)
+    void ws_lstm_cell_output(int B, int H, const double* g, const double* tanh_c, double* h)
+    void ws_lstm_cell_backward(int B, int H, const double* g, const double* c_prev, const double* tanh_c,
+                               const double* dh, const double* dc, double* dg, double* dc_prev)
 
 # Activation codes (the Python layer maps names to them: see models/recurrent/_rnn.pyx).
 cdef enum:

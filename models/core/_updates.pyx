@@ -3,6 +3,8 @@
 which has the formulas). One pass over the vectors per step, no temporaries, no GIL."""
 from libc.math cimport sqrt, pow, isfinite
 
+from models.core._linalg cimport ws_adam
+
 cdef enum:
     RULE_SGD = 0
     RULE_MOMENTUM = 1
@@ -86,9 +88,7 @@ cdef class UpdateKernel:
         else:
             c1 = 1.0 - pow(h1, <double>self.t)
             c2 = 1.0 - pow(h2, <double>self.t)
-            for i in range(n):
-                g = scale * grad[i]
-                s1[i] = h1 * s1[i] + (1.0 - h1) * g
-                s2[i] = h2 * s2[i] + (1.0 - h2) * g * g
-                theta[i] -= lr * (s1[i] / c1) / (sqrt(s2[i] / c2) + eps)
+            # theta -= lr * (s1 / c1) / (sqrt(s2 / c2) + eps) after the moment updates,
+            # vectorised in _simd.h (the same operations in the same order)
+            ws_adam(n, theta, grad, s1, s2, scale, lr, h1, h2, eps, c1, c2)
         return norm

@@ -50,7 +50,8 @@ from models.memory._memory cimport MemoryOps, memory_ops
 # The gate arithmetic of models/recurrent/_lstm.pyx (gate blocks [i, f, o, g]); the products around
 # it are arranged differently here: the symbol part of every step's input projection is
 # one product before the loop (with the embedding folded in: x_t (E W_x[:D]) costs I, not
-# D, multiply-adds per gate), the parameter gradients one product each after it.
+# D, multiply-adds per gate; a row gather when the inputs are one-hot symbols), the
+# parameter gradients one product each after it.
 
 
 cdef inline void _step_gemm(int m, int n, int k, const double* A, int lda, const double* B, int ldb,
@@ -62,6 +63,37 @@ cdef inline void _step_gemm(int m, int n, int k, const double* A, int lda, const
         for i in range(m):
             memset(C + i * ldc, 0, n * sizeof(double))
     ws_gemm_small(0, 0, m, n, k, 1.0, A, lda, B, ldb, C, ldc)
+
+
+cdef bint _gather_one_hot_rows(int rows, int I, const double* X, int n, const double* PE,
+                               double* G) noexcept nogil:
+    """``G (rows, n) = X (rows, I) @ PE (I, n)`` as a row gather when every row of X is
+    one-hot (a single 1, the rest 0) or all 0, as the symbol inputs are (without input
+    dropout); returns False, writing nothing, otherwise. The same numbers as the product:
+    each element is one exact term plus exact zeros."""
+    cdef int r, j, hot
+    cdef const double* x
+    for r in range(rows):
+        x = X + <size_t>r * I
+        hot = 0
+        for j in range(I):
+            if x[j] == 1.0:
+                hot += 1
+            elif x[j] != 0.0:
+                return False
+        if hot > 1:
+            return False
+    for r in range(rows):
+        x = X + <size_t>r * I
+        hot = -1
+        for j in range(I):
+            if x[j] == 1.0:
+                hot = j
+        if hot >= 0:
+            memcpy(G + <size_t>r * n, PE + <size_t>hot * n, n * sizeof(double))
+        else:
+            memset(G + <size_t>r * n, 0, n * sizeof(double))
+    return True
 
 
 cdef class MemoryRNNKernel(SequenceKernel):
@@ -321,7 +353,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
         memset(self.Cs, 0, n * sizeof(double))
         if self.has_E:
             gemm(0, 0, self.input_size, gates, D, 1.0, self.E, D, self.Wx, gates, 0.0, self.PE, gates)
-            gemm(0, 0, T * B, gates, self.input_size, 1.0, X, self.input_size, self.PE, gates, 0.0, self.G, gates)
+            if not _gather_one_hot_rows(T * B, self.input_size, X, gates, self.PE, self.G):
+                gemm(0, 0, T * B, gates, self.input_size, 1.0, X, self.input_size, self.PE, gates, 0.0, self.G, gates)
         else:
             gemm(0, 0, T * B, gates, D, 1.0, X, D, self.Wx, gates, 0.0, self.G, gates)
         add_row_vector(T * B, gates, self.G, self.bc)
@@ -456,7 +489,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self._head_backward(H_out, dropout)                  # self.dH = dL/dh_t (rows, H)
         # auxiliary losses
         self.aux_loss = 0.0
-        if R > 0:
+        if R > 0 and self.aux_memory > 0:
             memset(self.dRaux, 0, <size_t>rows * R * sizeof(double))
         if self.aux_hidden > 0 or self.aux_memory > 0:
             self._aux_targets(X0)
@@ -480,8 +513,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
             ws_transpose(H, K, self.W_mem, self.WmT)
         memset(self.dh_next, 0, n * sizeof(double))
         memset(self.dc, 0, n * sizeof(double))
-        if R > 0:
-            memset(self.dU, 0, <size_t>rows * Din * sizeof(double))
+        # (dU needs no zeroing: its row block t >= 1 is written at step t before step t-1 reads it)
         if self.has_memory:
             memset(self.dM, 0, <size_t>rows * K * sizeof(double))
             memset(self.dS, 0, <size_t>B * self.Lmax * sizeof(double))
@@ -493,7 +525,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
                 # d r_t: from the controller input of step t+1, and the auxiliary loss
                 for b in range(B):
                     for j in range(R):
-                        v = self.dRaux[(<size_t>t * B + b) * R + j]
+                        v = self.dRaux[(<size_t>t * B + b) * R + j] if self.aux_memory > 0 else 0.0
                         if t + 1 < T:
                             v = v + self.dU[(<size_t>(t + 1) * B + b) * Din + D + j]
                         self.dread[b * R + j] = v

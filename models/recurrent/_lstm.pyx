@@ -15,7 +15,8 @@ from libc.math cimport exp, tanh
 from libc.string cimport memcpy, memset
 
 from models.core._linalg cimport (gemm, uses_blas, add_row_vector, add_column_sums, ws_sigmoid_inplace,
-                             ws_tanh_inplace, ws_transpose)
+                             ws_tanh_inplace, ws_transpose, ws_lstm_cell_state, ws_lstm_cell_output,
+                             ws_lstm_cell_backward)
 from models.recurrent._seqkernel cimport SequenceKernel
 
 
@@ -24,50 +25,32 @@ from models.recurrent._seqkernel cimport SequenceKernel
 
 cdef void lstm_cell_forward_c(int B, int H, double* g, const double* c_prev, double* c,
                               double* tanh_c, double* h) noexcept nogil:
-    """g (B, 4H) pre-activations -> activations in place; then c, tanh(c), h."""
-    cdef int r, j, H4 = 4 * H
+    """g (B, 4H) pre-activations -> activations in place; then c = f c_prev + i g,
+    tanh(c), h = o tanh(c) (the elementwise loops of ``_simd.h``)."""
+    cdef int r, H4 = 4 * H
     cdef double* gr
     for r in range(B):
         gr = g + r * H4
         ws_sigmoid_inplace(gr, 3 * H)                 # i, f, o
         ws_tanh_inplace(gr + 3 * H, H)                # g
-        for j in range(H):
-            c[r * H + j] = gr[H + j] * c_prev[r * H + j] + gr[j] * gr[3 * H + j]
+    ws_lstm_cell_state(B, H, g, c_prev, c)
     memcpy(tanh_c, c, B * H * sizeof(double))
     ws_tanh_inplace(tanh_c, B * H)
-    for r in range(B):
-        gr = g + r * H4
-        for j in range(H):
-            h[r * H + j] = gr[2 * H + j] * tanh_c[r * H + j]
+    ws_lstm_cell_output(B, H, g, tanh_c, h)
 
 
 cdef void lstm_cell_backward_c(int B, int H, const double* g, const double* c_prev,
                                const double* tanh_c, const double* dh, const double* dc,
                                double* dg, double* dc_prev) noexcept nogil:
-    """Gate pre-activation gradients dg (B, 4H) and dc_prev (may alias dc; NULL: skip)."""
-    cdef int r, j, H4 = 4 * H
-    cdef const double* gr
-    cdef double* dgr
-    cdef double i_t, f_t, o_t, g_t, tc, dh_v, dct
-    for r in range(B):
-        gr = g + r * H4
-        dgr = dg + r * H4
-        for j in range(H):
-            i_t = gr[j]
-            f_t = gr[H + j]
-            o_t = gr[2 * H + j]
-            g_t = gr[3 * H + j]
-            tc = tanh_c[r * H + j]
-            dh_v = dh[r * H + j]
-            dct = dh_v * o_t * (1.0 - tc * tc)
-            if dc != NULL:
-                dct = dct + dc[r * H + j]
-            dgr[j] = dct * g_t * i_t * (1.0 - i_t)
-            dgr[H + j] = dct * c_prev[r * H + j] * f_t * (1.0 - f_t)
-            dgr[2 * H + j] = dh_v * tc * o_t * (1.0 - o_t)
-            dgr[3 * H + j] = dct * i_t * (1.0 - g_t * g_t)
-            if dc_prev != NULL:
-                dc_prev[r * H + j] = dct * f_t
+    """Gate pre-activation gradients dg (B, 4H) and dc_prev (may alias dc; NULL: skip).
+
+    Per element (the vectorised loop of ``_simd.h``, in this order)::
+
+        dct = dh * o * (1 - tanh_c^2) + dc
+        dg = [dct g i (1 - i), dct c_prev f (1 - f), dh tanh_c o (1 - o), dct i (1 - g^2)]
+        dc_prev = dct f
+    """
+    ws_lstm_cell_backward(B, H, g, c_prev, tanh_c, dh, dc, dg, dc_prev)
 
 
 cdef void lstm_step_forward_c(int B, int I, int H, const double* x, const double* h_prev,
