@@ -9,7 +9,9 @@ Corpus
     :class:`Corpus`, :func:`shipped_corpus`.
 Word vectors
     :func:`train`, :class:`Word2VecParams`, :func:`load_vectors`,
-    :class:`Vectors`, :class:`Neighbor`, :func:`query_terms`, :func:`load_gensim_model`.
+    :class:`Vectors`, :class:`Neighbor`, :func:`query_terms`, :func:`load_gensim_model`;
+    subword (fastText) models: :class:`SubwordParams` (``train(..., subwords=...)``),
+    :func:`ngram_hashes`, :func:`subword_vector`.
 Evaluation, exploration, interop
     :func:`evaluate` (WordSim-353, SimLex-999, Google analogies),
     :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
@@ -81,6 +83,10 @@ _EXPORTS = {
     "EpochReport": "_word2vec",
     "TrainResult": "_word2vec",
     "load_gensim_model": "_word2vec",
+    # subwords (fastText n-grams, numpy only)
+    "SubwordParams": "_subwords",
+    "ngram_hashes": "_subwords",
+    "subword_vector": "_subwords",
     # vectors
     "Vectors": "_vectors",
     "Neighbor": "_vectors",
@@ -160,6 +166,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
     from ._punkt import SentenceSplitter, train_punkt
     from ._remote import MissingDependencyError
     from ._sources import BookInfo, UnreadableBookError, find_books, read_book, read_text
+    from ._subwords import SubwordParams, ngram_hashes, subword_vector
     from ._tokenize import TokenizerSettings, tokenize_text
     from ._vectors import Neighbor, Vectors, load_vectors, query_terms
     from ._word2vec import EpochReport, TrainResult, Word2VecParams, load_gensim_model, train

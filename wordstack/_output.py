@@ -48,11 +48,23 @@ def results_json(results: list[dict]) -> list[dict]:
     return [{**r, "neighbors": neighbors_json(r["neighbors"])} if "neighbors" in r else r for r in results]
 
 
+def subword_notes(results: list[dict]) -> list[str]:
+    """One line per model that built query words from subwords: "romeoo (from subwords)",
+    after the model's label when several models answered side by side."""
+    notes = []
+    for r in results:
+        if r.get("subword_terms"):
+            built = ", ".join(f"{w} (from subwords)" for w in r["subword_terms"])
+            notes.append(f"  {r['label']}: {built}" if len(results) > 1 else f"  {built}")
+    return notes
+
+
 def neighbors_table(query: str, results: list[dict], n: int) -> str:
     """Side-by-side neighbour columns headed by each model's label.
 
     A model that could not answer shows "unknown word" in its column and its
-    full error (with suggestions) under the table.
+    full error (with suggestions) under the table; words a subword model built
+    from their n-grams are named under it too (:func:`subword_notes`).
     """
     columns = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}")
                for r in results]
@@ -72,6 +84,7 @@ def neighbors_table(query: str, results: list[dict], n: int) -> str:
         if row.strip():
             lines.append(row)
     lines += [f"  {r['error']}" for r in results if "error" in r]
+    lines += subword_notes(results)
     return "\n".join(lines)
 
 

@@ -89,6 +89,13 @@ def model_entry(vecs) -> dict:
     }
 
 
+def subword_marks(vecs, words) -> dict:
+    """Which of ``words`` the model built from subwords (fastText n-grams): ``from_subwords``
+    (any of them) and ``subword_terms`` (those words), for a per-model result."""
+    built = [w for w in words if vecs.from_subwords(w)]
+    return {"from_subwords": bool(built), "subword_terms": built}
+
+
 def per_model(vectors_list, query: Callable[..., dict]) -> list[dict]:
     """Run ``query(vecs)`` on each model; an unknown word becomes an error entry with suggestions.
 
@@ -113,14 +120,15 @@ def per_model(vectors_list, query: Callable[..., dict]) -> list[dict]:
 def most_similar(vectors_list, words, topn: int, *, with_terms: bool = False) -> list[dict]:
     """:func:`per_model` of ``most_similar`` on the query terms of ``words`` (a list, or a line of text).
 
-    Each answer holds ``neighbors``, and with ``with_terms`` also ``terms`` (the
-    words as the model spells them, phrases joined).
+    Each answer holds ``neighbors`` and :func:`subword_marks`, and with ``with_terms``
+    also ``terms`` (the words as the model spells them, phrases joined).
     """
     import corpus_tools as ct
 
     def query(vecs):
         terms = ct.query_terms(vecs, words)
         neighbors = vecs.most_similar(terms, topn=topn)
-        return {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
+        answer = {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
+        return {**answer, **subword_marks(vecs, terms)}
 
     return per_model(vectors_list, query)

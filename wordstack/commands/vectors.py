@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .._console import configure_logging, warn
-from .._word_models import load_many, load_one, model_dir_argument, models_option, per_model
+from .._word_models import load_many, load_one, model_dir_argument, models_option, per_model, subword_marks
 from .._options import PICTURE_HELP, example, picture_path
 from .._output import (answered, counted, echo_json, finish, json_option, neighbors_json, neighbors_table,
                        results_json)
@@ -36,9 +36,13 @@ def _pct(x: float) -> str:
 @example("wordstack analogy man king woman\n"
          "wordstack analogy romeo juliet hamlet -n 5 -m models/small -m models/big --json")
 def analogy(a, b, c, models, topn, restrict_vocab, as_json):
-    """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded."""
+    """A is to B as C is to ?: the words nearest B - A + C (3CosAdd), the three inputs excluded.
+
+    A subword model builds words outside its vocabulary from their n-grams and says so.
+    """
     results = per_model(load_many(models),
-                        lambda v: {"neighbors": v.analogy(a, b, c, topn, restrict_vocab=restrict_vocab)})
+                        lambda v: {"neighbors": v.analogy(a, b, c, topn, restrict_vocab=restrict_vocab),
+                                   **subword_marks(v, [a, b, c])})
     if as_json:
         finish(results, True, {"query": {"a": a, "b": b, "c": c}, "results": results_json(results)})
         return
@@ -57,14 +61,18 @@ def odd_one_out(words, models, as_json):
     """The word of WORDS (at least 3) that fits least with the others.
 
     Each word is scored by the cosine between its vector and the mean of all
-    the words' unit vectors; the lowest is the odd one out.
+    the words' unit vectors; the lowest is the odd one out. A subword model
+    builds words outside its vocabulary from their n-grams and marks them.
     """
     if len(words) < 3:
         raise click.UsageError(f"give at least 3 words, got {len(words)}")
 
     def query(vecs):
         odd, ranked = vecs.doesnt_match(list(words))
-        return {"odd": odd, "scores": neighbors_json(ranked)}
+        marks = subword_marks(vecs, list(words))
+        built = set(marks["subword_terms"])
+        scores = [{**s, "from_subwords": s["word"] in built} for s in neighbors_json(ranked)]
+        return {"odd": odd, "scores": scores, **marks}
 
     results = per_model(load_many(models), query)
     if not as_json:
@@ -73,9 +81,11 @@ def odd_one_out(words, models, as_json):
                 if len(results) > 1:
                     click.echo(f"{r['label']}: {r['error']}")
                 continue
-            click.echo(f"{r['label']}: odd one out: {r['odd']}")
+            mark = " (from subwords)"
+            click.echo(f"{r['label']}: odd one out: {r['odd']}{mark if r['odd'] in r['subword_terms'] else ''}")
             for s in r["scores"]:
-                click.echo(f"  {s['word']:<24} {s['score']:.3f}")
+                word = s["word"] + (mark if s["from_subwords"] else "")
+                click.echo(f"  {word:<24} {s['score']:.3f}")
     finish(results, as_json, {"words": list(words), "results": results})
 
 
@@ -159,7 +169,9 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     """A 2-D map (PCA or t-SNE) of chosen words, drawn as a labelled picture or printed as JSON coordinates.
 
     Labels are moved apart so that ~100 words stay readable. Unknown --words are
-    skipped with a warning (and suggestions); at least 3 must be known.
+    skipped with a warning (and suggestions); at least 3 must be known. A subword
+    model places unknown words from their n-grams instead (italic labels, marked
+    "from subwords").
     MODEL_DIR defaults to the Shakespeare model.
     """
     import corpus_tools as ct
@@ -179,7 +191,8 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     if as_json:
         echo_json({"model": str(vecs.path), "label": vecs.label, "out": out, **wm.to_dict()})
     else:
-        click.echo(f"Mapped {counted(len(wm.words), 'word')} ({method}) -> {out}")
+        built = "".join(f"; {w} (from subwords)" for w in wm.from_subwords)
+        click.echo(f"Mapped {counted(len(wm.words), 'word')} ({method}{built}) -> {out}")
 
 
 @click.command()
