@@ -101,16 +101,22 @@ def odd_one_out(words, models, as_json):
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=300_000, show_default=True,
               help="Use only the this many most frequent words (as gensim does).")
 @click.option("--sections", is_flag=True, help="Also list each analogy section.")
+@click.option("--oov", type=click.Choice(["skip", "subwords"]), default="skip", show_default=True,
+              help="Words outside the vocabulary: skip the item, or (subword models) also score every item "
+                   "with those words built from subwords, beside the in-vocabulary score.")
 @json_option
 @example("wordstack evaluate models/big\n"
          "wordstack evaluate imported/ --restrict-vocab 30000 --json\n"
-         "wordstack evaluate models/big --analogies my_questions.txt --pairs my_pairs.tsv")
-def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as_json):
+         "wordstack evaluate models/big --analogies my_questions.txt --pairs my_pairs.tsv\n"
+         "wordstack evaluate models/sub --oov subwords")
+def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, oov, as_json):
     """Score a model on WordSim-353 and SimLex-999 (Spearman) and the Google analogies (accuracy).
 
     The benchmark files are the copies shipped with the installed gensim
     package; nothing is downloaded. Coverage (items skipped as out of
-    vocabulary) is reported next to every score. Malformed lines of your own
+    vocabulary) is reported next to every score. On a subword model,
+    --oov subwords adds a score on every item ("+subwords"), its words outside
+    the vocabulary built from their n-grams (answers outside it count as wrong). Malformed lines of your own
     files are reported with their line numbers and the rest is evaluated.
     MODEL_DIR defaults to the Shakespeare model.
     """
@@ -121,8 +127,10 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
         standard = not (pairs or analogies)
     vecs = load_one(model_dir)
     ev = ct.evaluate(vecs, pairs=list(pairs), analogies=list(analogies), standard=standard,
-                     restrict_vocab=restrict_vocab)
+                     restrict_vocab=restrict_vocab, oov=oov)
     for score in [*ev.pairs, *ev.analogies]:
+        if score.oov != "skip":
+            continue                    # the same file again: its malformed lines are warned about once
         for m in score.malformed:
             warn(f"{score.path} line {m.line}: {m.reason}; skipped: {m.text[:60]!r}")
     if as_json:
@@ -134,19 +142,25 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
         for p in ev.pairs:
             sp = f"{p.spearman:.3f}" if p.spearman is not None else "n/a"
             pe = f"{p.pearson:.3f}" if p.pearson is not None else "n/a"
-            click.echo(f"  {p.name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pair{'s' if p.pairs != 1 else ''} "
-                       f"({_pct(p.coverage)}), "
-                       f"{p.skipped} out of vocabulary")
+            name = p.name if p.oov == "skip" else f"{p.name} +subwords"
+            rest = (f"{p.skipped} out of vocabulary" if p.oov == "skip" else
+                    f"{p.from_subwords} with words from subwords" + (f", {p.skipped} without n-grams" if p.skipped
+                                                                     else ""))
+            click.echo(f"  {name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pair{'s' if p.pairs != 1 else ''} "
+                       f"({_pct(p.coverage)}), {rest}")
     for a in ev.analogies:
-        click.echo(f"\n  {'analogies: ' + a.name:<28}{'accuracy':>9}   coverage")
+        name = a.name if a.oov == "skip" else f"{a.name} +subwords"
+        click.echo(f"\n  {'analogies: ' + name:<28}{'accuracy':>9}   coverage")
         rows = ([a.semantic, a.syntactic] if a.semantic.questions and a.syntactic.questions else []) + [a.total]
         if sections:
             rows = a.sections + rows
         for s in rows:
             acc = _pct(s.accuracy) if s.accuracy is not None else "n/a"
+            rest = (f"{s.skipped} out of vocabulary" if a.oov == "skip" else
+                    f"{s.from_subwords} with words from subwords" + (f", {s.skipped} without n-grams" if s.skipped
+                                                                     else ""))
             click.echo(f"  {s.name:<28}{acc:>9}   {s.correct}/{s.evaluated} correct, {s.evaluated}/"
-                       f"{s.questions} question{'s' if s.questions != 1 else ''} ({_pct(s.coverage)}), "
-                       f"{s.skipped} out of vocabulary")
+                       f"{s.questions} question{'s' if s.questions != 1 else ''} ({_pct(s.coverage)}), {rest}")
 
 
 @click.command("map")
