@@ -15,7 +15,8 @@ Word vectors
 Evaluation, exploration, interop
     :func:`evaluate` (WordSim-353, SimLex-999, Google analogies),
     :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
-    :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec`.
+    :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec`,
+    :func:`export_fasttext_bin` (a subword model as fastText's ``.bin``).
 Defaults
     :func:`wordstack_home`, :func:`default_model_dir`, :func:`default_corpus_dir`,
     :func:`ensure_default_model`.
@@ -118,16 +119,18 @@ _EXPORTS = {
     "ExportResult": "_interop",
     "VectorsFileError": "_interop",
     "VECTOR_FORMATS": "_interop",
+    "export_fasttext_bin": "_fasttext_export",
     # defaults
     "ensure_default_model": "_defaults",
     "DEFAULT_CONFIGS": "_defaults",
+    "DEFAULT_SUBWORDS": "_defaults",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazily (__getattr__)
     from ._corpus_dir import Corpus, SourceRecord, load_corpus
-    from ._defaults import DEFAULT_CONFIGS, ensure_default_model
+    from ._defaults import DEFAULT_CONFIGS, DEFAULT_SUBWORDS, ensure_default_model
     from ._errors import (
         CorpusError,
         CorpusError,
@@ -150,6 +153,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
         evaluate_pairs,
         gensim_test_data,
     )
+    from ._fasttext_export import export_fasttext_bin
     from ._explore import Cluster, Clustering, WordMap, cluster_words, map_words, plot_clusters, plot_map
     from ._ingest import ingest
     from ._interop import (

@@ -65,7 +65,7 @@ class WordMap:
             "method": self.method,
             "seed": self.seed,
             "explained_variance": self.explained_variance,
-            "points": [{"word": w, "x": float(x), "y": float(y), "from_subwords": w in built}
+            "points": [{"word": w, "x": float(x), "y": float(y), **({"from_subwords": True} if w in built else {})}
                        for w, (x, y) in zip(self.words, self.coords)],
             "skipped": self.skipped,
             "from_subwords": list(self.from_subwords),

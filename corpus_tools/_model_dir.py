@@ -152,8 +152,8 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
         Called with the temporary folder after the vectors and the vocabulary are
         written, to add more files (the trained gensim model).
     ngrams : ndarray of shape (buckets, D), optional
-        A fastText model's n-gram matrix, written as ``ngrams.npy`` (float32); ``meta``
-        then carries its ``subwords`` entry.
+        A fastText model's n-gram matrix, written as ``ngrams.npy`` (float32) unless
+        ``extra`` put that file there; ``meta`` then carries its ``subwords`` entry.
     """
     unit, norms = unit_rows(vectors)
     with atomic_dir(out, kind="model", foreign=model_dir_foreign) as tmp:
@@ -161,10 +161,10 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
         np.save(tmp / NORMS, norms)
         with open(tmp / VOCAB, "w", encoding="utf-8", newline="\n") as fh:
             fh.writelines(f"{w}\t{int(c)}\n" for w, c in zip(words, counts))
-        if ngrams is not None:
-            np.save(tmp / NGRAMS, np.ascontiguousarray(ngrams, dtype=np.float32))
         if extra is not None:
             extra(tmp)
+        if ngrams is not None and not (tmp / NGRAMS).exists():   # ``extra`` may have linked it in already
+            np.save(tmp / NGRAMS, np.ascontiguousarray(ngrams, dtype=np.float32))
         sized = [*SIZED_FILES, *(name for name in OPTIONAL_SIZED_FILES if (tmp / name).is_file())]
         meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in sized}}
         with open(tmp / META, "w", encoding="utf-8") as fh:

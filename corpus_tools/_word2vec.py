@@ -22,7 +22,7 @@ from typing import Callable
 from ._corpus_dir import hash_sentences, load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
-from ._model_dir import GENSIM_MODEL, check_model_out, model_meta, write_model_dir
+from ._model_dir import GENSIM_MODEL, NGRAMS, check_model_out, model_meta, write_model_dir
 from ._subwords import SubwordParams, Subwords
 
 logger = logging.getLogger(__name__)
@@ -312,8 +312,27 @@ def save_model(model, out: str | os.PathLike, meta: dict) -> None:
     wv = model.wv
     counts = [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
     ngrams = wv.vectors_ngrams if "subwords" in meta else None
-    write_model_dir(out, wv.index_to_key, wv.vectors, counts, meta, ngrams=ngrams,
-                    extra=lambda tmp: model.save(str(tmp / GENSIM_MODEL)))
+
+    def save_gensim(tmp: Path) -> None:
+        model.save(str(tmp / GENSIM_MODEL))
+        if ngrams is not None:
+            _link_ngrams(tmp / f"{GENSIM_MODEL}.wv.vectors_ngrams.npy", tmp / NGRAMS, ngrams)
+
+    write_model_dir(out, wv.index_to_key, wv.vectors, counts, meta, ngrams=ngrams, extra=save_gensim)
+
+
+def _link_ngrams(gensim_file: Path, target: Path, ngrams) -> None:
+    """Make ``ngrams.npy`` a hard link of the copy gensim saved beside its pickle, when that is a plain
+    ``.npy`` of exactly the same matrix: the matrix is most of the folder, so it is stored once. Otherwise
+    (small matrices stay inside gensim's pickle; no hard links here) nothing is done and the caller writes it."""
+    import numpy as np
+
+    try:
+        same = np.array_equal(np.load(gensim_file, mmap_mode="r", allow_pickle=False), ngrams)
+        if same:
+            os.link(gensim_file, target)
+    except (OSError, ValueError):
+        pass
 
 
 def load_gensim_model(path: str | os.PathLike):

@@ -68,11 +68,11 @@ def neighbors_table(query: str, results: list[dict], n: int) -> str:
     """
     columns = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}")
                for r in results]
-    width = max(28, *(len(h) + 2 for h, _ in columns))
-    lines = [f"{query}", "  " + "".join(h.ljust(width) for h, _ in columns).rstrip()]
+    widths = [max(28, len(h) + 2) for h, _ in columns]            # each column as wide as its label needs
+    lines = [f"{query}", "  " + "".join(h.ljust(width) for (h, _), width in zip(columns, widths)).rstrip()]
     for rank in range(n):
         cells = []
-        for _, col in columns:
+        for (_, col), width in zip(columns, widths):
             if isinstance(col, str):
                 cells.append((col if rank == 0 else "").ljust(width))
             elif rank < len(col):

@@ -144,15 +144,6 @@ def test_invalid_subword_params(kwargs, message):
 # ----------------------------------------------------------------------------- training and the model folder
 
 
-@pytest.fixture(scope="module")
-def subword_model(shakespeare_corpus, tmp_path_factory) -> Path:
-    """A small fastText model of the shipped corpus (16 dims, 1 epoch, CBOW, 20,000 buckets); read-only."""
-    out = tmp_path_factory.mktemp("subwords") / "ft"
-    ct.train(shakespeare_corpus, out, ct.Word2VecParams(vector_size=16, epochs=1, sg=0, min_count=10, workers=2),
-             subwords=ct.SubwordParams(buckets=20_000))
-    return out
-
-
 def test_train_subwords_writes_the_ngram_matrix_and_its_parameters(subword_model):
     meta = json.loads((subword_model / "meta.json").read_text())
     assert meta["format"] == "wordstack-word2vec/1"
@@ -380,4 +371,57 @@ def test_map_places_oov_words_from_subwords(subword_model):
     wm = ct.map_words(ct.load_vectors(subword_model), ["romeo", "juliet", "romeoo", "tybalt", "zz"])
     assert wm.words == ["romeo", "juliet", "romeoo", "tybalt", "zz"] and wm.from_subwords == ["romeoo", "zz"]
     points = wm.to_dict()["points"]
-    assert [p["from_subwords"] for p in points] == [False, False, True, False, True]
+    assert [p.get("from_subwords", False) for p in points] == [False, False, True, False, True]
+
+
+# ----------------------------------------------------------------------------- fastText's .bin
+
+
+def test_fasttext_bin_export_reads_back_in_gensim(subword_model, tmp_path):
+    """gensim's reader of Facebook's format gives back every vector, in and out of the vocabulary."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    out = tmp_path / "ft.bin"
+    res = ct.export_fasttext_bin(subword_model, out)
+    assert res.format == "fasttext-bin" and res.bytes == out.stat().st_size
+    vecs = ct.load_vectors(subword_model)
+    kv = load_facebook_vectors(str(out))
+    assert kv.index_to_key == vecs.words and (kv.min_n, kv.max_n, kv.bucket) == (3, 6, 20_000)
+    np.testing.assert_allclose(kv.vectors, vecs.unit * vecs.norms[:, None], rtol=1e-5, atol=1e-6)
+    assert np.array_equal(kv.vectors_ngrams, np.load(subword_model / "ngrams.npy"))
+    for word in ("romeoo", "swordsmen", "日本"):
+        assert np.array_equal(kv.get_vector(word), vecs.vector(word, unit=False))
+    with pytest.raises(ct.OverwriteRefusedError):
+        ct.export_fasttext_bin(subword_model, out)
+
+
+def test_fasttext_bin_export_reads_in_the_fasttext_tool(subword_model, tmp_path):
+    fasttext = pytest.importorskip("fasttext", reason="the fasttext wheel (pip install fasttext) is not installed")
+    out = tmp_path / "ft.bin"
+    ct.export_fasttext_bin(subword_model, out)
+    model = fasttext.load_model(str(out))
+    vecs = ct.load_vectors(subword_model)
+    assert model.get_dimension() == 16 and len(model.words) == len(vecs)
+    for word in ("romeo", vecs.words[200], "romeoo", "Ünïcödé"):
+        want = vecs.vector(word.lower(), unit=False)
+        np.testing.assert_allclose(model.get_word_vector(word.lower()), want, rtol=1e-5, atol=1e-6)
+    got = [w for _, w in model.get_nearest_neighbors("romeoo", k=5)]
+    assert got == [n.word for n in vecs.most_similar("romeoo", topn=5)]
+
+
+def test_fasttext_bin_export_of_a_word2vec_model_says_what_to_do(small_model, tmp_path):
+    with pytest.raises(ValueError, match="is a word2vec model.*--format vec"):
+        ct.export_fasttext_bin(small_model, tmp_path / "x.bin")
+    assert not (tmp_path / "x.bin").exists()
+
+
+def test_the_ngram_matrix_is_stored_once_when_gensim_saved_it_beside_its_pickle(tmp_path):
+    from corpus_tools._word2vec import _link_ngrams
+
+    ngrams = np.arange(24, dtype=np.float32).reshape(6, 4)
+    np.save(tmp_path / "gensim.npy", ngrams)
+    _link_ngrams(tmp_path / "gensim.npy", tmp_path / "ngrams.npy", ngrams)
+    assert (tmp_path / "ngrams.npy").stat().st_nlink == 2
+    _link_ngrams(tmp_path / "gensim.npy", tmp_path / "other.npy", ngrams + 1)   # not the same matrix: no link
+    _link_ngrams(tmp_path / "missing.npy", tmp_path / "third.npy", ngrams)      # gensim kept it in its pickle
+    assert not (tmp_path / "other.npy").exists() and not (tmp_path / "third.npy").exists()

@@ -15,6 +15,7 @@ from .._output import (answered, counted, echo_json, finish, json_option, neighb
                        results_json)
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
+EXPORT_CHOICES = FORMAT_CHOICES + ("fasttext-bin",)   # fastText's .bin: subword models only, written, not read
 
 
 def _pct(x: float) -> str:
@@ -248,22 +249,30 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
 
 @click.command()
 @model_dir_argument
-@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="word2vec-bin", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_CHOICES), default="word2vec-bin", show_default=True,
+              help="fasttext-bin (subword models): fastText's .bin with the n-grams, for fasttext.load_model.")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="File to write; it must not exist (wordstack never replaces a vectors file).")
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
               help="Significant digits in the text formats.")
 @json_option
 @example("wordstack export models/big --format word2vec-bin --out big.bin\n"
-         "wordstack export --format vec --out shakespeare.vec")
+         "wordstack export --format vec --out shakespeare.vec\n"
+         "wordstack export models/sub --format fasttext-bin --out sub.bin")
 def export(model_dir, fmt, out, precision, as_json):
-    """Write a model's vectors as word2vec binary/text or fastText .vec (for gensim, the C tool, ...).
+    """Write a model's vectors as word2vec binary/text, fastText .vec, or (subword models) fastText .bin.
 
+    The .bin holds the character n-grams too, so the fastText tool builds words
+    outside the vocabulary from it; it is written from the model folder's
+    pickle-free files (its output matrix, unused by word vectors, is zero).
     MODEL_DIR defaults to the Shakespeare model.
     """
     import corpus_tools as ct
 
-    res = ct.export_vectors(load_one(model_dir), out, format=fmt, precision=precision)
+    if fmt == "fasttext-bin":
+        res = ct.export_fasttext_bin(load_one(model_dir), out)
+    else:
+        res = ct.export_vectors(load_one(model_dir), out, format=fmt, precision=precision)
     if as_json:
         echo_json({"out": str(res.path), "format": res.format, "vocab_size": res.vocab_size,
                    "vector_size": res.vector_size, "bytes": res.bytes})

@@ -14,7 +14,8 @@ from .._word_models import ensure_default, load_many, models_option, most_simila
 from .._options import example
 from .._output import counted, echo_json, echo_json_line, echo_neighbors, finish, json_option, results_json
 
-DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
+#: The demo's queries; the last is outside the vocabulary: only the subword model answers it.
+DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night", "swordsmen")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -202,7 +203,7 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
     sub = ct.SubwordParams(min_n=min_n, max_n=max_n, buckets=buckets) if subwords else None
     bar = EpochProgress(epochs)
     try:
-        result = ct.train(corpus, out, params, on_epoch=bar, subwords=sub)
+        result = ct.train(corpus, out, params, on_epoch=bar, **({"subwords": sub} if sub else {}))
     finally:
         bar.close()
     for w in result.warnings:
@@ -267,11 +268,12 @@ def similar(words, models, topn, as_json):
 def demo(queries, topn, retrain):
     """The main job end to end on the shipped Shakespeare corpus.
 
-    Ingests the 42 shipped works, trains a small fast model (64 dims, 1 epoch)
-    and a large well-trained one (256 dims, 10 epochs), then prints side-by-side
-    neighbour lists. Models land in $WORDSTACK_HOME (default
-    ~/.local/share/wordstack) and are reused by later runs and by
-    `wordstack similar`.
+    Ingests the 42 shipped works, trains a small fast model (64 dims, 1 epoch),
+    a large well-trained one (256 dims, 10 epochs) and a fastText model with
+    subwords (100 dims, 5 epochs), then prints side-by-side neighbour lists; the
+    last query is a word none of them saw, which only the subword model answers.
+    Models land in $WORDSTACK_HOME (default ~/.local/share/wordstack) and are
+    reused by later runs and by `wordstack similar`.
     """
     import corpus_tools as ct
 
