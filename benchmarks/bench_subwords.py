@@ -166,6 +166,7 @@ def main() -> None:
     ap.add_argument("--speed-epochs", type=int, default=2, help="epochs of each training-speed run")
     ap.add_argument("--buckets", type=int, default=200_000)
     ap.add_argument("--repeats", type=int, default=5, help="repeats of the speed and cold-query timings")
+    ap.add_argument("--measure", default="quality,speed,cold", help="comma-separated: quality, speed, cold")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_subwords_"))
@@ -182,9 +183,13 @@ def main() -> None:
         corpus = ct.ingest(books, tmp / f"{name}-corpus")
         emit({"benchmark": "subwords_corpus", "corpus": name, "books": len(corpus.sources), "tokens": corpus.tokens,
               "sentences": corpus.sentences})
-        model = quality(corpus.path, name, tmp, params, subwords)
-        training_speed(corpus.path, name, tmp, speed_params, subwords, args.repeats)
-        cold_query(model, name, args.repeats)
+        measure = args.measure.split(",")
+        if "quality" in measure or "cold" in measure:
+            model = quality(corpus.path, name, tmp, params, subwords)
+        if "speed" in measure:
+            training_speed(corpus.path, name, tmp, speed_params, subwords, args.repeats)
+        if "cold" in measure:
+            cold_query(model, name, args.repeats)
 
 
 if __name__ == "__main__":

@@ -302,7 +302,7 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
     ax.set_ylim(lo[1], hi[1])
     method = {"pca": "PCA", "tsne": "t-SNE"}[word_map.method]
     built = set(word_map.from_subwords)
-    note = f" ({len(built)} in italics built from subwords)" if built else ""
+    note = f" (in italics: {len(built)} built from subwords)" if built else ""
     ax.set_title(title or f"{n} words, {method}{note}", fontsize=11)
     if word_map.explained_variance:
         ev = word_map.explained_variance
