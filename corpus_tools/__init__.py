@@ -9,12 +9,15 @@ Corpus
     :class:`Corpus`, :func:`shipped_corpus`.
 Word vectors
     :func:`train`, :class:`Word2VecParams`, :func:`load_vectors`,
-    :class:`Vectors`, :class:`Neighbor`, :func:`query_terms`, :func:`load_gensim_model`.
+    :class:`Vectors`, :class:`Neighbor`, :func:`query_terms`, :func:`load_gensim_model`;
+    subword (fastText) models: :class:`SubwordParams` (``train(..., subwords=...)``),
+    :func:`ngram_hashes`, :func:`subword_vector`.
 Evaluation, exploration, interop
     :func:`evaluate` (WordSim-353, SimLex-999, Google analogies),
     :func:`map_words`, :func:`plot_map`, :func:`cluster_words`, :func:`plot_clusters`,
     :func:`import_vectors`, :func:`export_vectors`, :func:`read_word2vec` (import and
-    export stream: big files in bounded memory).
+    export stream: big files in bounded memory), :func:`export_fasttext_bin` (a subword
+    model as fastText's ``.bin``).
 Large models
     :func:`build_index` (a faiss HNSW index in the model folder, which
     ``Vectors.most_similar`` and ``analogy`` use unless ``exact=True``),
@@ -86,6 +89,10 @@ _EXPORTS = {
     "EpochReport": "_word2vec",
     "TrainResult": "_word2vec",
     "load_gensim_model": "_word2vec",
+    # subwords (fastText n-grams, numpy only)
+    "SubwordParams": "_subwords",
+    "ngram_hashes": "_subwords",
+    "subword_vector": "_subwords",
     # vectors
     "Vectors": "_vectors",
     "Neighbor": "_vectors",
@@ -121,16 +128,18 @@ _EXPORTS = {
     "build_index": "_index",
     "IndexResult": "_index",
     "IndexMismatchError": "_index",
+    "export_fasttext_bin": "_fasttext_export",
     # defaults
     "ensure_default_model": "_defaults",
     "DEFAULT_CONFIGS": "_defaults",
+    "DEFAULT_SUBWORDS": "_defaults",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazily (__getattr__)
     from ._corpus_dir import Corpus, SourceRecord, load_corpus
-    from ._defaults import DEFAULT_CONFIGS, ensure_default_model
+    from ._defaults import DEFAULT_CONFIGS, DEFAULT_SUBWORDS, ensure_default_model
     from ._errors import (
         CorpusError,
         CorpusError,
@@ -153,6 +162,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
         evaluate_pairs,
         gensim_test_data,
     )
+    from ._fasttext_export import export_fasttext_bin
     from ._explore import Cluster, Clustering, WordMap, cluster_words, map_words, plot_clusters, plot_map
     from ._index import IndexMismatchError, IndexResult, build_index
     from ._ingest import ingest
@@ -170,6 +180,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
     from ._punkt import SentenceSplitter, train_punkt
     from ._remote import MissingDependencyError
     from ._sources import BookInfo, UnreadableBookError, find_books, read_book, read_text
+    from ._subwords import SubwordParams, ngram_hashes, subword_vector
     from ._tokenize import TokenizerSettings, tokenize_text
     from ._vectors import Neighbor, Vectors, load_vectors, query_terms
     from ._word2vec import EpochReport, TrainResult, Word2VecParams, load_gensim_model, train

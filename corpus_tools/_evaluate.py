@@ -10,6 +10,12 @@ excluded). The rules follow gensim's ``KeyedVectors.evaluate_word_pairs`` and
 sections whose name starts with ``gram`` are syntactic, the others semantic), so
 the numbers can be compared with gensim's; the tests check that they agree.
 
+With ``oov="subwords"`` a subword (fastText) model is also scored on every pair and
+question (coverage 1.0, as in Bojanowski et al. 2017): a word outside the vocabulary
+gets its vector from its character n-grams, and a question whose answer is outside
+the (restricted) vocabulary counts as wrong, since answers are searched among the
+vocabulary. These scores come beside the in-vocabulary ones, not instead of them.
+
 The standard files are the copies shipped inside the installed gensim package
 (``gensim/test/test_data/``), found through the package itself: nothing is
 downloaded. Everything runs on :class:`corpus_tools.Vectors` (numpy), so no
@@ -26,6 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ._errors import UnknownWordError
 from ._vectors import Vectors
 
 logger = logging.getLogger(__name__)
@@ -35,6 +42,9 @@ STANDARD_PAIRS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 STANDARD_ANALOGIES = {"google": "questions-words.txt"}
 
 _BATCH = 512  # analogy questions scored per matrix product
+#: What to do with words outside the vocabulary: skip the item (gensim's rule), or build
+#: them from subwords (fastText models) and score every item.
+OOV_CHOICES = ("skip", "subwords")
 
 
 def gensim_test_data(name: str) -> Path:
@@ -83,6 +93,10 @@ class PairsScore:
     skipped : int
         Pairs skipped as out of vocabulary (``pairs - evaluated``).
     malformed : list of MalformedLine
+    oov : {"skip", "subwords"}
+        How words outside the vocabulary were treated.
+    from_subwords : int
+        Pairs scored with at least one word built from subwords (``oov="subwords"``).
     """
 
     name: str
@@ -94,6 +108,8 @@ class PairsScore:
     evaluated: int
     skipped: int
     malformed: list[MalformedLine] = field(default_factory=list)
+    oov: str = "skip"
+    from_subwords: int = 0
 
     @property
     def coverage(self) -> float:
@@ -109,6 +125,7 @@ class AnalogySection:
     correct: int
     evaluated: int
     skipped: int
+    from_subwords: int = 0  # questions scored with a word built from subwords (oov="subwords")
 
     @property
     def questions(self) -> int:
@@ -135,6 +152,7 @@ class AnalogyScore:
     syntactic: AnalogySection
     total: AnalogySection
     malformed: list[MalformedLine] = field(default_factory=list)
+    oov: str = "skip"
 
 
 @dataclass
@@ -146,6 +164,7 @@ class Evaluation:
     restrict_vocab: int
     pairs: list[PairsScore]
     analogies: list[AnalogyScore]
+    oov: str = "skip"
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict, with ``coverage`` and ``accuracy`` filled in."""
@@ -157,11 +176,13 @@ class Evaluation:
             "model": self.model,
             "vocab_size": self.vocab_size,
             "restrict_vocab": self.restrict_vocab,
+            "oov": self.oov,
             "pairs": [{**asdict(p), "coverage": p.coverage} for p in self.pairs],
             "analogies": [
                 {
                     "name": a.name,
                     "path": a.path,
+                    "oov": a.oov,
                     "semantic": section(a.semantic),
                     "syntactic": section(a.syntactic),
                     "total": section(a.total),
@@ -188,6 +209,25 @@ def _ok_vocab(vectors: Vectors, restrict_vocab: int, case_insensitive: bool) -> 
     return {w.upper(): i for i, w in reversed(list(enumerate(words)))}
 
 
+def _check_oov(vectors: Vectors, oov: str) -> bool:
+    """True when words outside the vocabulary are to be built from subwords."""
+    if oov not in OOV_CHOICES:
+        raise ValueError(f"oov must be one of {', '.join(OOV_CHOICES)}, got {oov!r}")
+    if oov == "subwords" and not vectors.has_subwords:
+        raise ValueError(f"model {vectors.label} has no subword vectors, so --oov subwords cannot build the words "
+                         "outside its vocabulary; train one with `wordstack train CORPUS --out DIR --subwords`")
+    return oov == "subwords"
+
+
+def _outside_vector(vectors: Vectors, word: str) -> np.ndarray | None:
+    """Unit vector of a word outside the restricted vocabulary: its own (beyond the restriction) or built
+    from subwords; None when it has neither (no n-gram)."""
+    try:
+        return vectors.vector(word)
+    except UnknownWordError:
+        return None
+
+
 def _read_lines(path: Path):
     try:
         with open(path, encoding="utf-8") as fh:
@@ -210,7 +250,7 @@ def _check_file(path: str | os.PathLike) -> Path:
 
 def evaluate_pairs(vectors: Vectors, path: str | os.PathLike, *, name: str | None = None,
                    restrict_vocab: int = 300_000, case_insensitive: bool = True,
-                   delimiter: str = "\t") -> PairsScore:
+                   delimiter: str = "\t", oov: str = "skip") -> PairsScore:
     """Spearman (and Pearson) correlation of cosine similarities with human ratings.
 
     Parameters
@@ -225,6 +265,9 @@ def evaluate_pairs(vectors: Vectors, path: str | os.PathLike, *, name: str | Non
         Only the this many most frequent words count as known.
     case_insensitive : bool, default True
     delimiter : str, default tab
+    oov : {"skip", "subwords"}, default "skip"
+        ``"subwords"`` (subword models only): score the pairs with a word outside the
+        vocabulary too, building it from its n-grams.
 
     Returns
     -------
@@ -233,10 +276,13 @@ def evaluate_pairs(vectors: Vectors, path: str | os.PathLike, *, name: str | Non
     from scipy import stats
 
     path = _check_file(path)
+    build = _check_oov(vectors, oov)
     ok = _ok_vocab(vectors, restrict_vocab, case_insensitive)
     gold: list[float] = []
     rows_a: list[int] = []
     rows_b: list[int] = []
+    outside: dict[int, tuple[np.ndarray, np.ndarray]] = {}   # pair number -> unit vectors, oov="subwords"
+    built = 0
     skipped = 0
     malformed: list[MalformedLine] = []
     for lineno, line in _read_lines(path):
@@ -254,20 +300,27 @@ def evaluate_pairs(vectors: Vectors, path: str | os.PathLike, *, name: str | Non
         except ValueError:
             malformed.append(MalformedLine(lineno, text, f"score {score!r} is not a number"))
             continue
-        if case_insensitive:
-            a, b = a.upper(), b.upper()
-        if a not in ok or b not in ok:
-            skipped += 1
-            continue
+        key_a, key_b = (a.upper(), b.upper()) if case_insensitive else (a, b)
+        if key_a not in ok or key_b not in ok:
+            pair = [np.asarray(vectors.unit[ok[k]]) if k in ok else _outside_vector(vectors, w)
+                    for k, w in ((key_a, a), (key_b, b))] if build else [None]
+            if any(v is None for v in pair):
+                skipped += 1
+                continue
+            outside[len(gold)] = (pair[0], pair[1])
+            built += vectors.from_subwords(a) or vectors.from_subwords(b)
+            key_a = key_b = next(iter(ok))           # a placeholder row, replaced below
         gold.append(value)
-        rows_a.append(ok[a])
-        rows_b.append(ok[b])
+        rows_a.append(ok[key_a])
+        rows_b.append(ok[key_b])
     if malformed:
         logger.warning("%s: %d malformed lines skipped (first: line %d)", path, len(malformed), malformed[0].line)
     spearman = pvalue = pearson = None
     if len(gold) >= 2:
         ua = np.asarray(vectors.unit[rows_a], dtype=np.float64)   # (P, D)
         ub = np.asarray(vectors.unit[rows_b], dtype=np.float64)   # (P, D)
+        for i, (va, vb) in outside.items():
+            ua[i], ub[i] = va, vb
         model_sims = np.einsum("pd,pd->p", ua, ub)
         gold_arr = np.asarray(gold)
         if np.ptp(gold_arr) > 0 and np.ptp(model_sims) > 0:
@@ -276,33 +329,41 @@ def evaluate_pairs(vectors: Vectors, path: str | os.PathLike, *, name: str | Non
             pearson = float(stats.pearsonr(gold_arr, model_sims).statistic)
     return PairsScore(name=name or path.name.split(".")[0], path=str(path), spearman=spearman,
                       spearman_pvalue=pvalue, pearson=pearson, pairs=len(gold) + skipped, evaluated=len(gold),
-                      skipped=skipped, malformed=malformed)
+                      skipped=skipped, malformed=malformed, oov=oov, from_subwords=int(built))
 
 
 # ----------------------------------------------------------------------------- analogies
 
 
-def _predict(vectors: Vectors, questions: np.ndarray, restrict: int, words_key: list[str]) -> np.ndarray:
-    """Predicted key (index into ``words_key``) for each question row ``(a, b, c)``.
+def _predict(vectors: Vectors, questions: np.ndarray, restrict: int, words_key: list[str],
+             question_keys: list[tuple[str, str, str]], outside: np.ndarray) -> np.ndarray:
+    """Predicted key (index into ``words_key``) for each question ``(a, b, c)``.
 
-    For each question the candidates are the 5 rows nearest to the unit vector of
-    ``unit[b] - unit[a] + unit[c]`` among the first ``restrict`` rows, the three
-    question rows excluded; the first whose key is none of the three question
+    ``questions`` holds a row per word: ``r >= 0`` is row ``r`` of the vectors, ``r < 0``
+    is row ``-r - 1`` of ``outside`` (unit vectors of words outside the restricted
+    vocabulary, built from subwords). For each question the candidates are the 5 rows
+    nearest to the unit vector of ``b - a + c`` among the first ``restrict`` rows, the
+    question's own rows excluded; the first whose key is none of the three question
     keys wins (gensim's ``evaluate_word_analogies`` rule). Returns -1 where no
     candidate qualifies.
     """
     unit = vectors.unit[:restrict]                                  # (R, D)
+    if len(outside) == 0:
+        outside = np.zeros((1, unit.shape[1]), np.float32)          # never read: no negative ids
     out = np.full(len(questions), -1, dtype=np.int64)
     topn = min(5, restrict)
     for s in range(0, len(questions), _BATCH):
         q = questions[s:s + _BATCH]                                 # (B, 3) rows a, b, c
-        query = (np.asarray(unit[q[:, 1]], np.float32) - np.asarray(unit[q[:, 0]], np.float32)
-                 + np.asarray(unit[q[:, 2]], np.float32))           # (B, D)
+        inside = q >= 0
+        terms = np.where(inside[..., None], np.asarray(unit[np.where(inside, q, 0)], np.float32),
+                         outside[np.where(inside, 0, -q - 1)])      # (B, 3, D)
+        query = terms[:, 1] - terms[:, 0] + terms[:, 2]             # (B, D)
         norms = np.linalg.norm(query, axis=1, keepdims=True)
         query /= np.where(norms > 0, norms, 1.0)
         scores = query @ np.asarray(unit).T                         # (B, R)
         batch_rows = np.arange(len(q))[:, None]
-        scores[batch_rows, q] = -np.inf
+        hit_rows, hit_cols = np.nonzero(inside)
+        scores[hit_rows, q[hit_rows, hit_cols]] = -np.inf
         if topn < restrict:
             cand = np.argpartition(-scores, topn - 1, axis=1)[:, :topn]   # (B, topn)
         else:
@@ -310,7 +371,7 @@ def _predict(vectors: Vectors, questions: np.ndarray, restrict: int, words_key: 
         order = np.argsort(-scores[batch_rows, cand], axis=1, kind="stable")
         cand = np.take_along_axis(cand, order, axis=1)
         for i, row in enumerate(cand):
-            ignore = {words_key[r] for r in q[i]}
+            ignore = set(question_keys[s + i])
             for r in row:
                 if np.isfinite(scores[i, r]) and words_key[r] not in ignore:
                     out[s + i] = r
@@ -319,7 +380,8 @@ def _predict(vectors: Vectors, questions: np.ndarray, restrict: int, words_key: 
 
 
 def evaluate_analogies(vectors: Vectors, path: str | os.PathLike, *, name: str | None = None,
-                       restrict_vocab: int = 300_000, case_insensitive: bool = True) -> AnalogyScore:
+                       restrict_vocab: int = 300_000, case_insensitive: bool = True,
+                       oov: str = "skip") -> AnalogyScore:
     """Accuracy on an analogy file in the format of word2vec's ``questions-words.txt``.
 
     Parameters
@@ -336,12 +398,17 @@ def evaluate_analogies(vectors: Vectors, path: str | os.PathLike, *, name: str |
         Questions with a word outside the this many most frequent words are
         skipped, and answers are searched among them only.
     case_insensitive : bool, default True
+    oov : {"skip", "subwords"}, default "skip"
+        ``"subwords"`` (subword models only): score every question; question words
+        outside the vocabulary are built from their n-grams, and a question whose
+        answer is outside the (restricted) vocabulary counts as wrong.
 
     Returns
     -------
     AnalogyScore
     """
     path = _check_file(path)
+    build = _check_oov(vectors, oov)
     restrict = min(restrict_vocab, len(vectors))
     ok = _ok_vocab(vectors, restrict, case_insensitive)
     key_of = [w.upper() if case_insensitive else w for w in vectors.words[:restrict]]
@@ -349,8 +416,12 @@ def evaluate_analogies(vectors: Vectors, path: str | os.PathLike, *, name: str |
     section_names: list[str] = []
     section_skipped: list[int] = []
     questions: list[tuple[int, int, int]] = []
+    question_keys: list[tuple[str, str, str]] = []
     expected: list[str] = []
     section_of: list[int] = []
+    outside: list[np.ndarray] = []           # unit vectors of question words outside the vocabulary
+    outside_id: dict[str, int] = {}          # key -> id (-1 - row of outside), or 0 when it has none
+    built_of: list[bool] = []
     for lineno, line in _read_lines(path):
         text = line.rstrip("\r\n")
         if not text.strip():
@@ -367,34 +438,53 @@ def evaluate_analogies(vectors: Vectors, path: str | os.PathLike, *, name: str |
             section_names.append("questions")
             section_skipped.append(0)
         keys = [p.upper() if case_insensitive else p for p in parts]
-        if any(k not in ok for k in keys):
+        if build:
+            for k, w in zip(keys[:3], parts[:3]):
+                if k not in ok and k not in outside_id:
+                    vec = _outside_vector(vectors, w)
+                    outside_id[k] = 0 if vec is None else -1 - len(outside)
+                    if vec is not None:
+                        outside.append(vec)
+            ids = [ok[k] if k in ok else outside_id[k] for k in keys[:3]]
+            if 0 in [outside_id.get(k) for k in keys[:3] if k not in ok]:   # a word without any n-gram
+                section_skipped[-1] += 1
+                continue
+        elif any(k not in ok for k in keys):
             section_skipped[-1] += 1
             continue
-        questions.append((ok[keys[0]], ok[keys[1]], ok[keys[2]]))
+        else:
+            ids = [ok[k] for k in keys[:3]]
+        questions.append((ids[0], ids[1], ids[2]))
+        question_keys.append((keys[0], keys[1], keys[2]))
+        built_of.append(any(vectors.from_subwords(w) for w in parts) if build else False)
         expected.append(keys[3])
         section_of.append(len(section_names) - 1)
     if malformed:
         logger.warning("%s: %d malformed lines skipped (first: line %d)", path, len(malformed), malformed[0].line)
     correct_by_section = np.zeros(len(section_names), dtype=np.int64)
     evaluated_by_section = np.zeros(len(section_names), dtype=np.int64)
+    built_by_section = np.zeros(len(section_names), dtype=np.int64)
     if questions:
-        predicted = _predict(vectors, np.asarray(questions, dtype=np.int64), restrict, key_of)
+        outside_mat = np.array(outside, dtype=np.float32).reshape(len(outside), vectors.vector_size)
+        predicted = _predict(vectors, np.asarray(questions, dtype=np.int64), restrict, key_of, question_keys,
+                             outside_mat)
         sec = np.asarray(section_of)
         hits = np.array([p >= 0 and key_of[p] == e for p, e in zip(predicted, expected)], dtype=bool)
         np.add.at(correct_by_section, sec, hits.astype(np.int64))
         np.add.at(evaluated_by_section, sec, 1)
-    sections = [AnalogySection(n, int(c), int(e), int(k))
-                for n, c, e, k in zip(section_names, correct_by_section, evaluated_by_section, section_skipped)]
+        np.add.at(built_by_section, sec, np.asarray(built_of, dtype=np.int64))
+    sections = [AnalogySection(n, int(c), int(e), int(k), int(b)) for n, c, e, k, b in
+                zip(section_names, correct_by_section, evaluated_by_section, section_skipped, built_by_section)]
 
     def group(label: str, members: list[AnalogySection]) -> AnalogySection:
         return AnalogySection(label, sum(m.correct for m in members), sum(m.evaluated for m in members),
-                              sum(m.skipped for m in members))
+                              sum(m.skipped for m in members), sum(m.from_subwords for m in members))
 
     syntactic = [s for s in sections if s.name.startswith("gram")]
     semantic = [s for s in sections if not s.name.startswith("gram")]
     return AnalogyScore(name=name or path.name.split(".")[0], path=str(path), sections=sections,
                         semantic=group("semantic", semantic), syntactic=group("syntactic", syntactic),
-                        total=group("total", sections), malformed=malformed)
+                        total=group("total", sections), malformed=malformed, oov=oov)
 
 
 # ----------------------------------------------------------------------------- all together
@@ -410,7 +500,7 @@ def _user(files: Sequence[str | os.PathLike] | None) -> list[tuple[str, Path]]:
 
 def evaluate(vectors: Vectors | str | os.PathLike, *, pairs: Sequence[str | os.PathLike] | None = None,
              analogies: Sequence[str | os.PathLike] | None = None, standard: bool | None = None,
-             restrict_vocab: int = 300_000, case_insensitive: bool = True) -> Evaluation:
+             restrict_vocab: int = 300_000, case_insensitive: bool = True, oov: str = "skip") -> Evaluation:
     """Score word vectors on word-similarity and analogy benchmarks.
 
     Parameters
@@ -428,6 +518,10 @@ def evaluate(vectors: Vectors | str | os.PathLike, *, pairs: Sequence[str | os.P
     restrict_vocab : int, default 300000
         As in gensim: only the this many most frequent words are used.
     case_insensitive : bool, default True
+    oov : {"skip", "subwords"}, default "skip"
+        ``"subwords"`` (subword models only): each file is scored twice, in the
+        vocabulary as usual and then on every item with the words outside the
+        vocabulary built from subwords (``oov="subwords"`` in that score).
 
     Returns
     -------
@@ -445,17 +539,21 @@ def evaluate(vectors: Vectors | str | os.PathLike, *, pairs: Sequence[str | os.P
         raise ValueError(f"restrict_vocab must be an integer >= 1, got {restrict_vocab!r}")
     if not isinstance(vectors, Vectors):
         vectors = Vectors.load(vectors)
+    modes = ("skip", "subwords") if _check_oov(vectors, oov) else ("skip",)
     if standard is None:
         standard = pairs is None and analogies is None
     pair_files = (_standard(STANDARD_PAIRS) if standard else []) + _user(pairs)
     analogy_files = (_standard(STANDARD_ANALOGIES) if standard else []) + _user(analogies)
     pair_scores = [evaluate_pairs(vectors, p, name=n, restrict_vocab=restrict_vocab,
-                                  case_insensitive=case_insensitive) for n, p in pair_files]
+                                  case_insensitive=case_insensitive, oov=mode)
+                   for n, p in pair_files for mode in modes]
     analogy_scores = [evaluate_analogies(vectors, p, name=n, restrict_vocab=restrict_vocab,
-                                         case_insensitive=case_insensitive) for n, p in analogy_files]
+                                         case_insensitive=case_insensitive, oov=mode)
+                      for n, p in analogy_files for mode in modes]
     return Evaluation(model=str(vectors.path) if vectors.path else None, vocab_size=len(vectors),
-                      restrict_vocab=restrict_vocab, pairs=pair_scores, analogies=analogy_scores)
+                      restrict_vocab=restrict_vocab, pairs=pair_scores, analogies=analogy_scores, oov=oov)
 
 
-__all__ = ["AnalogyScore", "AnalogySection", "Evaluation", "MalformedLine", "PairsScore", "STANDARD_ANALOGIES",
+__all__ = ["AnalogyScore", "AnalogySection", "Evaluation", "MalformedLine", "OOV_CHOICES", "PairsScore",
+           "STANDARD_ANALOGIES",
            "STANDARD_PAIRS", "evaluate", "evaluate_analogies", "evaluate_pairs", "gensim_test_data"]

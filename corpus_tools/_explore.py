@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ._errors import UnknownWordError
 from ._vectors import Vectors
 from .pictures import check_picture_path, save_figure
 
@@ -45,6 +46,9 @@ class WordMap:
     explained_variance : list of float or None
         PCA only: the share of variance of each of the two axes.
     seed : int
+    from_subwords : list of str
+        The words of ``words`` outside the vocabulary that a subword model built
+        from their n-grams (placed, and drawn in italics).
     """
 
     words: list[str]
@@ -53,14 +57,18 @@ class WordMap:
     skipped: list[dict] = field(default_factory=list)
     explained_variance: list[float] | None = None
     seed: int = 0
+    from_subwords: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        built = set(self.from_subwords)
         return {
             "method": self.method,
             "seed": self.seed,
             "explained_variance": self.explained_variance,
-            "points": [{"word": w, "x": float(x), "y": float(y)} for w, (x, y) in zip(self.words, self.coords)],
+            "points": [{"word": w, "x": float(x), "y": float(y), **({"from_subwords": True} if w in built else {})}
+                       for w, (x, y) in zip(self.words, self.coords)],
             "skipped": self.skipped,
+            "from_subwords": list(self.from_subwords),
         }
 
 
@@ -79,6 +87,12 @@ def _choose_words(vectors: Vectors, words: Sequence[str] | None, top: int | None
     skipped: list[dict] = []
     for w in words:
         key = vectors.key(w)
+        if key is None and vectors.from_subwords(w):
+            key = w                                   # built from its n-grams (a subword model)
+            try:
+                vectors.vector(w)
+            except UnknownWordError:                  # too short for any n-gram
+                key = None
         if key is None:
             skipped.append({"word": w, "suggestions": vectors.suggest(w)})
         elif key not in chosen:
@@ -95,7 +109,8 @@ def map_words(vectors: Vectors, words: Sequence[str] | None = None, *, top: int 
     vectors : Vectors
     words : sequence of str, optional
         The words to place (phrases with spaces are looked up joined by ``_``).
-        Unknown ones are skipped and reported in :attr:`WordMap.skipped`.
+        Unknown ones are skipped and reported in :attr:`WordMap.skipped`; a subword
+        model places them from their n-grams (:attr:`WordMap.from_subwords`).
     top : int, optional
         Instead of ``words``: the ``top`` most frequent words (default 100).
     skip : int, default 0
@@ -130,7 +145,8 @@ def map_words(vectors: Vectors, words: Sequence[str] | None = None, *, top: int 
             + (f"; not in the vocabulary: {unknown}" if unknown else "")
             + "; give more known words (or use --top N)"
         )
-    mat = np.asarray(vectors.unit[[vectors.index[w] for w in chosen]], dtype=np.float64)  # (N, D)
+    mat = np.array([vectors.vector(w) for w in chosen], dtype=np.float64)                # (N, D) unit rows
+    built = [w for w in chosen if vectors.from_subwords(w)]
     explained = None
     if method == "pca":
         from sklearn.decomposition import PCA
@@ -149,7 +165,7 @@ def map_words(vectors: Vectors, words: Sequence[str] | None = None, *, top: int 
             coords = TSNE(n_components=2, perplexity=perp, init="pca", metric="cosine",
                           random_state=seed).fit_transform(mat)
     return WordMap(words=chosen, coords=np.asarray(coords, dtype=np.float64), method=method, skipped=skipped,
-                   explained_variance=explained, seed=seed)
+                   explained_variance=explained, seed=seed, from_subwords=built)
 
 
 def _one_openmp_thread():
@@ -285,7 +301,9 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     method = {"pca": "PCA", "tsne": "t-SNE"}[word_map.method]
-    ax.set_title(title or f"{n} words, {method}", fontsize=11)
+    built = set(word_map.from_subwords)
+    note = f" (in italics: {len(built)} built from subwords)" if built else ""
+    ax.set_title(title or f"{n} words, {method}{note}", fontsize=11)
     if word_map.explained_variance:
         ev = word_map.explained_variance
         ax.set_xlabel(f"PC1 ({ev[0]:.1%} of variance)", fontsize=9)
@@ -309,7 +327,8 @@ def plot_map(word_map: WordMap, out: str | os.PathLike, *, title: str | None = N
 
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     texts = [ax.text(coords[i, 0], coords[i, 1], word_map.words[i], fontsize=fontsize, ha="center",
-                     va="center", zorder=4, path_effects=halo) for i in idx]
+                     va="center", zorder=4, path_effects=halo,
+                     fontstyle="italic" if word_map.words[i] in built else "normal") for i in idx]
     if texts:
         sizes = np.array([[t.get_window_extent(renderer).width, t.get_window_extent(renderer).height]
                           for t in texts])

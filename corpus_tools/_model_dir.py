@@ -15,8 +15,14 @@ A model folder holds
     float32 array of shape (V, D): the word vectors scaled to unit length.
 ``norms.npy``
     float32 array of shape (V,): their original lengths (vector = unit * norm).
+``ngrams.npy``, subword (fastText) models only
+    float32 array of shape (buckets, D): the character n-gram vectors, from which a
+    word outside the vocabulary is built (:mod:`corpus_tools._subwords`); its hashing
+    parameters are ``meta.json``'s ``subwords`` entry (``min_n``, ``max_n``, ``buckets``,
+    ``hashing``, ``lowercase``). It is memory-mapped: a query reads only the rows of its
+    word's n-grams. A folder without it is a plain word2vec model, as release 0.1 wrote.
 ``word2vec.model`` (+ ``*.npy`` beside it), trained models only
-    The full gensim model, to continue training. It is a pickle: load it only
+    The full gensim model (``Word2Vec`` or ``FastText``), to continue training. It is a pickle: load it only
     from a source you trust. Nothing on the query path reads it.
 ``index-<16 hex digits>.faiss``, optional
     An approximate nearest-neighbour index of the unit rows (faiss's own binary
@@ -54,8 +60,11 @@ VOCAB = "vocab.txt"
 VECTORS = "vectors.npy"
 NORMS = "norms.npy"
 GENSIM_MODEL = "word2vec.model"
+NGRAMS = "ngrams.npy"
 #: The files every model folder has, whose sizes ``meta.json`` records.
 SIZED_FILES = (VECTORS, NORMS, VOCAB)
+#: The files some model folders have; ``meta.json`` records their sizes too when they are there.
+OPTIONAL_SIZED_FILES = (NGRAMS,)
 #: Largest ``meta.json`` the recogniser reads (a real one is a few kB).
 MARKER_MAX_BYTES = 1 << 20
 #: The name of an index file (:func:`index_file_name`), and the lock its builds hold.
@@ -105,7 +114,7 @@ def is_model_dir(path: str | os.PathLike) -> bool:
 
 
 def _is_model_file(name: str) -> bool:
-    return name in (META, GENSIM_MODEL, INDEX_LOCK, *SIZED_FILES) or (
+    return name in (META, GENSIM_MODEL, INDEX_LOCK, *SIZED_FILES, *OPTIONAL_SIZED_FILES) or (
         name.startswith(GENSIM_MODEL + ".") and name.endswith(".npy")  # gensim's large arrays beside its pickle
     ) or bool(INDEX_FILE.fullmatch(name) or _META_TMP.fullmatch(name))
 
@@ -141,7 +150,8 @@ def check_model_out(out: str | os.PathLike, inputs=()) -> Path:
 
 
 def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarray, counts: Iterable[int],
-                    meta: dict, *, extra: Callable[[Path], None] | None = None) -> None:
+                    meta: dict, *, extra: Callable[[Path], None] | None = None,
+                    ngrams: np.ndarray | None = None) -> None:
     """Write a model folder atomically (see the module docstring).
 
     Parameters
@@ -160,6 +170,9 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
     extra : callable, optional
         Called with the temporary folder after the vectors and the vocabulary are
         written, to add more files (the trained gensim model).
+    ngrams : ndarray of shape (buckets, D), optional
+        A fastText model's n-gram matrix, written as ``ngrams.npy`` (float32) unless
+        ``extra`` put that file there; ``meta`` then carries its ``subwords`` entry.
     """
     unit, norms = unit_rows(vectors)
     with atomic_dir(out, kind="model", foreign=model_dir_foreign) as tmp:
@@ -169,7 +182,10 @@ def write_model_dir(out: str | os.PathLike, words: list[str], vectors: np.ndarra
             fh.writelines(f"{w}\t{int(c)}\n" for w, c in zip(words, counts))
         if extra is not None:
             extra(tmp)
-        meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in SIZED_FILES}}
+        if ngrams is not None and not (tmp / NGRAMS).exists():   # ``extra`` may have linked it in already
+            np.save(tmp / NGRAMS, np.ascontiguousarray(ngrams, dtype=np.float32))
+        sized = [*SIZED_FILES, *(name for name in OPTIONAL_SIZED_FILES if (tmp / name).is_file())]
+        meta = {**meta, "files": {name: (tmp / name).stat().st_size for name in sized}}
         with open(tmp / META, "w", encoding="utf-8") as fh:
             json.dump(meta, fh, indent=2, ensure_ascii=False)
             fh.write("\n")
@@ -265,6 +281,53 @@ def read_model_dir(path: str | os.PathLike, *, mmap: bool = True) -> ModelFiles:
     except (ValueError, OSError, EOFError) as exc:
         raise ModelError(f"cannot read the vectors in {path} ({exc}); retrain or re-import the model") from exc
     return ModelFiles(words, unit, norms, np.asarray(counts, dtype=np.int64), meta)
+
+
+def read_ngrams(path: str | os.PathLike, meta: dict, vector_size: int, *, mmap: bool = True):
+    """The n-gram matrix of a subword model folder and its parameters, or None for a word2vec folder.
+
+    Like the other arrays, ``ngrams.npy`` is untrusted: ``meta.json``'s ``subwords``
+    entry is checked first, then the file's size against what ``meta.json`` recorded,
+    then its ``.npy`` header (float32, C order, exactly shape (buckets, ``vector_size``),
+    exactly the file's size) before it is memory-mapped: nothing is allocated for what
+    a header claims.
+
+    Returns
+    -------
+    (SubwordParams, bool, ndarray) or None
+        The hashing parameters, whether queries are lowercased, and the matrix.
+
+    Raises
+    ------
+    ModelError
+        The entry is malformed, the file is missing, truncated, altered or of another
+        shape, or an ``ngrams.npy`` is there that ``meta.json`` does not declare.
+    """
+    from ._subwords import Subwords
+
+    path = Path(path).expanduser()
+    f = path / NGRAMS
+    if "subwords" not in meta:
+        if f.exists():
+            raise ModelError(f"{f} is there but {path / META} declares no subwords; the folder was altered: "
+                             "retrain the model (or remove the file if you put it there)")
+        return None
+    params, lowercase = Subwords.params_from_meta(meta["subwords"], str(path / META))
+    if not f.is_file():
+        raise ModelError(f"{f} is missing; {path / META} declares a subword model: retrain the model")
+    expected = meta.get("files", {}).get(NGRAMS) if isinstance(meta.get("files"), dict) else None
+    if expected is not None and f.stat().st_size != expected:
+        raise ModelError(f"{f} is truncated or altered ({f.stat().st_size:,} bytes, meta.json records "
+                         f"{expected}); retrain the model")
+    shape = _npy_shape(f, ndim=2)
+    if shape != (params.buckets, vector_size):
+        raise ModelError(f"{f} has shape {shape}, but {path / META} declares {params.buckets:,} buckets of "
+                         f"{vector_size} dimensions ({params.buckets}, {vector_size}); retrain the model")
+    try:
+        ngrams = np.load(f, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ModelError(f"cannot read the n-gram vectors in {f} ({exc}); retrain the model") from exc
+    return params, lowercase, ngrams
 
 
 #: meta.json is a few kilobytes; a larger one is refused before it is read.
@@ -536,6 +599,6 @@ def _npy_data_offset(fh) -> int:
 
 
 __all__ = ["GENSIM_MODEL", "INDEX_FILE", "INDEX_LOCK", "MAX_META_BYTES", "META", "MODEL_FORMAT", "ModelDirStream",
-           "ModelFiles", "NORMS", "NPY_HEADER_BYTES", "SIZED_FILES", "VECTORS", "VOCAB", "check_model_files",
+           "ModelFiles", "NGRAMS", "NORMS", "OPTIONAL_SIZED_FILES", "NPY_HEADER_BYTES", "SIZED_FILES", "VECTORS", "VOCAB", "check_model_files",
            "check_model_out", "index_file_name", "is_model_dir", "iter_model_rows", "model_dir_foreign", "model_meta",
-           "npy_header", "read_model_dir", "stream_model_dir", "unit_rows", "write_model_dir"]
+           "npy_header", "read_model_dir", "read_ngrams", "stream_model_dir", "unit_rows", "write_model_dir"]

@@ -6,7 +6,10 @@ is JSON. No pickle is loaded, so a model directory received from someone else is
 safe to query, and nothing heavier than numpy is imported.
 
 Similarities are cosines. The unit-length vectors are stored on disk, so a query
-is one matrix-vector product over the vocabulary and a partial sort.
+is one matrix-vector product over the vocabulary and a partial sort. A subword
+(fastText) model also answers words outside its vocabulary, from the memory-mapped
+n-gram matrix (:mod:`corpus_tools._subwords`, numpy only); on a word2vec model an
+unknown word raises :class:`UnknownWordError` with close vocabulary words.
 :func:`query_terms` turns typed queries into vocabulary terms, joining known phrases.
 
 When the folder has a nearest-neighbour index (``wordstack index``, see
@@ -29,7 +32,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ._errors import UnknownWordError
-from ._model_dir import read_model_dir, unit_rows
+from ._model_dir import read_model_dir, read_ngrams, unit_rows
+from ._subwords import Subwords
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Vectors:
         Corpus frequency of each word.
     meta : dict
         The model's ``meta.json`` (training parameters, corpus digest, ...).
+    subwords : Subwords or None
+        A fastText model's n-grams: words outside the vocabulary are built from them
+        (:meth:`from_subwords` tells which words a query builds so).
 
     Examples
     --------
@@ -64,7 +71,8 @@ class Vectors:
     """
 
     def __init__(self, words: Sequence[str], unit: np.ndarray, norms: np.ndarray | None = None,
-                 counts: np.ndarray | None = None, meta: dict | None = None, path: Path | None = None):
+                 counts: np.ndarray | None = None, meta: dict | None = None, path: Path | None = None,
+                 subwords: Subwords | None = None):
         unit = np.asanyarray(unit)  # keeps a np.memmap a memmap
         if unit.ndim != 2:
             raise ValueError(f"vectors must be a 2-D array (V, D), got shape {unit.shape}")
@@ -76,6 +84,9 @@ class Vectors:
         self.counts = np.zeros(len(words), np.int64) if counts is None else np.asarray(counts)
         self.meta = meta or {}
         self.path = path
+        if subwords is not None and subwords.ngrams.shape[1] != unit.shape[1]:
+            raise ValueError(f"the n-gram matrix has {subwords.ngrams.shape[1]} dimensions, the vectors {unit.shape[1]}")
+        self.subwords = subwords
         self.index = {w: i for i, w in enumerate(self.words)}
         self._padded = None
         self._ann = None
@@ -101,7 +112,9 @@ class Vectors:
         """
         path = Path(path).expanduser()
         words, unit, norms, counts, meta = read_model_dir(path, mmap=mmap)
-        return cls(words, unit, norms, counts, meta, path)
+        ngrams = read_ngrams(path, meta, unit.shape[1], mmap=mmap)
+        subwords = None if ngrams is None else Subwords(ngrams[0], ngrams[2], lowercase=ngrams[1])
+        return cls(words, unit, norms, counts, meta, path, subwords)
 
     # ------------------------------------------------------------------ basics
 
@@ -122,6 +135,8 @@ class Vectors:
         parts = [f"{self.vector_size}d"]
         if "epochs" in p:
             parts.append(f"{p['epochs']} epoch" + ("s" if p["epochs"] != 1 else ""))
+        if self.subwords is not None:
+            parts.append("subwords")
         name = self.path.name if self.path else None
         return (f"{name} " if name else "") + "(" + ", ".join(parts) + ")"
 
@@ -166,15 +181,46 @@ class Vectors:
             raise UnknownWordError(word, self.suggest(word), model=self.label)
         return self.index[k]
 
+    @property
+    def has_subwords(self) -> bool:
+        """True for a subword (fastText) model, which builds words outside its vocabulary."""
+        return self.subwords is not None
+
+    def from_subwords(self, word: str) -> bool:
+        """True when ``word`` is outside the vocabulary and this model builds it from subwords."""
+        return self.subwords is not None and self.key(word) is None
+
+    def _subword_vector(self, word: str) -> np.ndarray:
+        """The raw vector of an out-of-vocabulary ``word`` from its n-grams (UnknownWordError without any)."""
+        vec = None if self.subwords is None else self.subwords.vector(word)
+        if vec is None or not vec.any():
+            raise UnknownWordError(word, self.suggest(word), model=self.label)
+        return vec
+
+    def _term(self, word: str) -> tuple[int | None, np.ndarray]:
+        """The vocabulary row of ``word`` and its unit vector; row None when built from subwords."""
+        if not self.from_subwords(word):
+            i = self._row(word)
+            return i, self.unit[i]
+        vec = self._subword_vector(word)
+        return None, vec / np.linalg.norm(vec)
+
     def vector(self, word: str, *, unit: bool = True) -> np.ndarray:
-        """The vector of ``word`` (unit length unless ``unit=False``)."""
+        """The vector of ``word`` (unit length unless ``unit=False``).
+
+        On a subword model a word outside the vocabulary gets the mean of its
+        n-gram vectors (``unit=False``: exactly gensim's ``FastTextKeyedVectors.get_vector``).
+        """
+        if self.from_subwords(word):
+            vec = self._subword_vector(word)
+            return (vec / np.linalg.norm(vec)).astype(np.float32) if unit else vec
         i = self._row(word)
         v = np.array(self.unit[i], dtype=np.float32)
         return v if unit else v * self.norms[i]
 
     def similarity(self, w1: str, w2: str) -> float:
-        """Cosine similarity of two words."""
-        return float(np.dot(self.unit[self._row(w1)], self.unit[self._row(w2)]))
+        """Cosine similarity of two words (built from subwords where a subword model has to)."""
+        return float(np.dot(self._term(w1)[1], self._term(w2)[1]))
 
     # ------------------------------------------------------------------ queries
 
@@ -243,7 +289,8 @@ class Vectors:
         Raises
         ------
         UnknownWordError
-            A query word is not in the vocabulary (with close matches).
+            A query word is not in the vocabulary (with close matches), and the model
+            has no subwords to build it from.
         IndexMismatchError
             The folder's index does not match its vectors (rebuild it, or pass ``exact=True``).
         """
@@ -251,14 +298,15 @@ class Vectors:
             positive = [positive]
         if not positive and not negative:
             raise ValueError("most_similar needs at least one word")
-        rows_pos = [self._row(w) for w in positive]
-        rows_neg = [self._row(w) for w in negative]
+        terms_pos = [self._term(w) for w in positive]
+        terms_neg = [self._term(w) for w in negative]
         query = np.zeros(self.vector_size, dtype=np.float64)
-        for i in rows_pos:
-            query += self.unit[i]
-        for i in rows_neg:
-            query -= self.unit[i]
-        return self._nearest(query, rows_pos + rows_neg, topn, restrict_vocab, exact)
+        for _, vec in terms_pos:
+            query += vec
+        for _, vec in terms_neg:
+            query -= vec
+        rows = [i for i, _ in terms_pos + terms_neg if i is not None]  # words built from subwords have no row
+        return self._nearest(query, rows, topn, restrict_vocab, exact)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10, *,
                 restrict_vocab: int | None = None, exact: bool = False) -> list[Neighbor]:
@@ -286,13 +334,14 @@ class Vectors:
         """
         if len(words) < 3:
             raise ValueError(f"odd-one-out needs at least 3 words, got {len(words)}")
-        rows = [self._row(w) for w in words]
-        mat = np.asarray(self.unit[rows], dtype=np.float64)
+        terms = [self._term(w) for w in words]
+        names = [w if i is None else self.words[i] for w, (i, _) in zip(words, terms)]  # subword-built: as typed
+        mat = np.array([vec for _, vec in terms], dtype=np.float64)                    # (N, D)
         mean = mat.mean(axis=0)
         mean /= np.linalg.norm(mean) or 1.0
         sims = mat @ mean
         order = np.argsort(sims, kind="stable")
-        ranked = [Neighbor(self.words[rows[i]], float(sims[i])) for i in order]
+        ranked = [Neighbor(names[i], float(sims[i])) for i in order]
         return ranked[0].word, ranked
 
     # ------------------------------------------------------------------ suggestions

@@ -1,10 +1,14 @@
-"""Train gensim Word2Vec on a corpus directory and save it as a model directory.
+"""Train gensim Word2Vec, or FastText (subword vectors), on a corpus directory and save it as a model directory.
 
 The model directory (``meta.json``, ``vocab.txt``, ``vectors.npy``,
 ``norms.npy`` and the gensim pickle ``word2vec.model``) is described, written and
 read by :mod:`corpus_tools._model_dir`; it is written to a temporary folder and
 swapped in at the end, so an interrupted training (Ctrl-C) leaves the previous
-model untouched.
+model untouched. With ``subwords`` (:class:`corpus_tools.SubwordParams`) the model is
+gensim's ``FastText`` (Bojanowski et al. 2017): the same parameters, progress, seed and
+atomic save, plus the character n-gram matrix (``ngrams.npy``) and its hashing
+parameters (``meta.json``'s ``subwords``), from which queries build words outside the
+vocabulary without gensim.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from typing import Callable
 from ._corpus_dir import hash_sentences, load_corpus
 from ._errors import CorpusError
 from ._executor import default_jobs
-from ._model_dir import GENSIM_MODEL, check_model_out, model_meta, write_model_dir
+from ._model_dir import GENSIM_MODEL, NGRAMS, check_model_out, model_meta, write_model_dir
+from ._subwords import SubwordParams, Subwords
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +131,7 @@ class EpochReport:
     epochs: int
     seconds: float
     words_per_second: float
-    loss: float
+    loss: float | None  # None for fastText: gensim's FastText computes no training loss
 
 
 @dataclass
@@ -147,7 +152,7 @@ class TrainResult:
         return sum(e.words_per_second * e.seconds for e in self.epochs) / total if total else 0.0
 
 
-def _gensim_callback(corpus_words: int, epochs: int, on_epoch):
+def _gensim_callback(corpus_words: int, epochs: int, on_epoch, *, with_loss: bool = True):
     from gensim.models.callbacks import CallbackAny2Vec
 
     class _Epochs(CallbackAny2Vec):
@@ -166,7 +171,7 @@ def _gensim_callback(corpus_words: int, epochs: int, on_epoch):
                 epochs=epochs,
                 seconds=dt,
                 words_per_second=corpus_words / dt if dt > 0 else float("inf"),
-                loss=float(model.get_latest_training_loss()),
+                loss=float(model.get_latest_training_loss()) if with_loss else None,
             )
             self.reports.append(rep)
             if on_epoch is not None:
@@ -181,8 +186,9 @@ def train(
     params: Word2VecParams | None = None,
     *,
     on_epoch: Callable[[EpochReport], None] | None = None,
+    subwords: SubwordParams | None = None,
 ) -> TrainResult:
-    """Train word2vec on a corpus directory with gensim's ``corpus_file`` mode.
+    """Train word2vec (or fastText) on a corpus directory with gensim's ``corpus_file`` mode.
 
     Parameters
     ----------
@@ -195,6 +201,10 @@ def train(
     params : Word2VecParams, optional
     on_epoch : callable, optional
         Called with an :class:`EpochReport` after every epoch (for progress bars).
+    subwords : SubwordParams, optional
+        Train gensim ``FastText`` with these character n-grams instead of ``Word2Vec``
+        (all of ``params`` apply as they are): the model then answers words outside
+        its vocabulary from their n-grams.
 
     Returns
     -------
@@ -235,10 +245,15 @@ def train(
         logger.warning(warnings[-1])
     if n_tok == 0:
         raise CorpusError(f"corpus {str(corp.path)!r} has no tokens; ingest some books first")
-    from gensim.models import Word2Vec
+    if subwords is not None and not isinstance(subwords, SubwordParams):
+        raise TypeError(f"subwords must be a SubwordParams, got {type(subwords).__name__}")
+    from gensim.models import FastText, Word2Vec
 
     t0 = time.perf_counter()
-    model = Word2Vec(**params.gensim_kwargs())
+    if subwords is None:
+        model = Word2Vec(**params.gensim_kwargs())
+    else:
+        model = FastText(**params.gensim_kwargs(), **subwords.gensim_kwargs())
     corpus_file = str(corp.sentences_file)
     model.build_vocab(corpus_file=corpus_file)
     if len(model.wv) == 0:
@@ -247,13 +262,13 @@ def train(
             f"token{'s' if n_tok != 1 else ''}; "
             "lower --min-count or ingest more text"
         )
-    callback = _gensim_callback(model.corpus_total_words, params.epochs, on_epoch)
+    callback = _gensim_callback(model.corpus_total_words, params.epochs, on_epoch, with_loss=subwords is None)
     model.train(
         corpus_file=corpus_file,
         total_examples=model.corpus_count,
         total_words=model.corpus_total_words,
         epochs=params.epochs,
-        compute_loss=True,
+        compute_loss=subwords is None,
         callbacks=[callback],
     )
     seconds = time.perf_counter() - t0
@@ -279,21 +294,45 @@ def train(
             "epochs": [asdict(e) for e in callback.reports],
         },
     )
+    if subwords is not None:
+        meta["subwords"] = Subwords(subwords, model.wv.vectors_ngrams, lowercase=corp.settings.lowercase).to_meta()
     save_model(model, out, meta)
     return result
 
 
 def save_model(model, out: str | os.PathLike, meta: dict) -> None:
-    """Write a trained gensim ``Word2Vec`` as a model directory, atomically.
+    """Write a trained gensim ``Word2Vec`` or ``FastText`` as a model directory, atomically.
 
     The vectors, vocabulary (with corpus counts) and ``meta`` go through
-    :func:`corpus_tools._model_dir.write_model_dir`; the full gensim model is
-    saved beside them as ``word2vec.model``.
+    :func:`corpus_tools._model_dir.write_model_dir`, with a FastText model's n-gram
+    matrix (``meta`` then holds its ``subwords`` entry); the full gensim model is
+    saved beside them as ``word2vec.model``. A FastText model's ``vectors`` are
+    already the vocabulary words' final vectors (their own averaged with their n-grams').
     """
     wv = model.wv
     counts = [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
-    write_model_dir(out, wv.index_to_key, wv.vectors, counts, meta,
-                    extra=lambda tmp: model.save(str(tmp / GENSIM_MODEL)))
+    ngrams = wv.vectors_ngrams if "subwords" in meta else None
+
+    def save_gensim(tmp: Path) -> None:
+        model.save(str(tmp / GENSIM_MODEL))
+        if ngrams is not None:
+            _link_ngrams(tmp / f"{GENSIM_MODEL}.wv.vectors_ngrams.npy", tmp / NGRAMS, ngrams)
+
+    write_model_dir(out, wv.index_to_key, wv.vectors, counts, meta, ngrams=ngrams, extra=save_gensim)
+
+
+def _link_ngrams(gensim_file: Path, target: Path, ngrams) -> None:
+    """Make ``ngrams.npy`` a hard link of the copy gensim saved beside its pickle, when that is a plain
+    ``.npy`` of exactly the same matrix: the matrix is most of the folder, so it is stored once. Otherwise
+    (small matrices stay inside gensim's pickle; no hard links here) nothing is done and the caller writes it."""
+    import numpy as np
+
+    try:
+        same = np.array_equal(np.load(gensim_file, mmap_mode="r", allow_pickle=False), ngrams)
+        if same:
+            os.link(gensim_file, target)
+    except (OSError, ValueError):
+        pass
 
 
 def load_gensim_model(path: str | os.PathLike):
@@ -301,6 +340,7 @@ def load_gensim_model(path: str | os.PathLike):
 
     This unpickles ``word2vec.model``: only do it for model directories you made
     or trust. Queries never need it (see :func:`corpus_tools.load_vectors`).
+    A subword model loads as a ``gensim.models.FastText``.
     """
     from gensim.models import Word2Vec
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: a temporary WORDSTACK_HOME, and the shipped corpus ingested once per session."""
+"""Shared fixtures: a temporary WORDSTACK_HOME, the shipped corpus ingested once per session, small models."""
 from __future__ import annotations
 
 import os
@@ -33,6 +33,17 @@ def small_model(shakespeare_corpus, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("models") / "small"
     ct.train(shakespeare_corpus, out, ct.Word2VecParams(vector_size=32, epochs=1, sg=0, workers=2))
+    return out
+
+
+@pytest.fixture(scope="session")
+def subword_model(shakespeare_corpus, tmp_path_factory) -> Path:
+    """A small fastText model of the shipped corpus (16 dims, 1 epoch, CBOW, 20,000 buckets); read-only."""
+    import corpus_tools as ct
+
+    out = tmp_path_factory.mktemp("subwords") / "ft"
+    ct.train(shakespeare_corpus, out, ct.Word2VecParams(vector_size=16, epochs=1, sg=0, min_count=10, workers=2),
+             subwords=ct.SubwordParams(buckets=20_000))
     return out
 
 

@@ -113,7 +113,8 @@ class EpochProgress(Progress):
         self.open(epochs, desc, "epoch")
 
     def __call__(self, rep) -> None:
-        self.bar.set_postfix_str(f"{rep.words_per_second:,.0f} words/s, loss {rep.loss:,.0f}", refresh=False)
+        loss = "" if rep.loss is None else f", loss {rep.loss:,.0f}"  # fastText has no loss
+        self.bar.set_postfix_str(f"{rep.words_per_second:,.0f} words/s{loss}", refresh=False)
         self.bar.update(1)
         if rep.epoch >= rep.epochs:
             self.bar.close()  # at once, not only in the caller's finally; a second close is harmless

@@ -35,19 +35,31 @@ def echo_json_line(obj: Any) -> None:
 # model's label, then its answer ("neighbors", ...) or "error" / "unknown" / "suggestions".
 
 
+def subword_notes(results: list[dict]) -> list[str]:
+    """One line per model that built query words from subwords: "romeoo (from subwords)",
+    after the model's label when several models answered side by side."""
+    notes = []
+    for r in results:
+        if r.get("subword_terms"):
+            built = ", ".join(f"{w} (from subwords)" for w in r["subword_terms"])
+            notes.append(f"  {r['label']}: {built}" if len(results) > 1 else f"  {built}")
+    return notes
+
+
 def neighbors_table(query: str, results: list[dict], n: int) -> str:
     """Side-by-side neighbour columns headed by each model's label.
 
     A model that could not answer shows "unknown word" in its column and its
-    full error (with suggestions) under the table.
+    full error (with suggestions) under the table; words a subword model built
+    from their n-grams are named under it too (:func:`subword_notes`).
     """
     columns = [(r["label"], r["neighbors"] if "neighbors" in r else f"unknown word {r['unknown']!r}")
                for r in results]
-    width = max(28, *(len(h) + 2 for h, _ in columns))
-    lines = [f"{query}", "  " + "".join(h.ljust(width) for h, _ in columns).rstrip()]
+    widths = [max(28, len(h) + 2) for h, _ in columns]            # each column as wide as its label needs
+    lines = [f"{query}", "  " + "".join(h.ljust(width) for (h, _), width in zip(columns, widths)).rstrip()]
     for rank in range(n):
         cells = []
-        for _, col in columns:
+        for (_, col), width in zip(columns, widths):
             if isinstance(col, str):
                 cells.append((col if rank == 0 else "").ljust(width))
             elif rank < len(col):
@@ -59,6 +71,7 @@ def neighbors_table(query: str, results: list[dict], n: int) -> str:
         if row.strip():
             lines.append(row)
     lines += [f"  {r['error']}" for r in results if "error" in r]
+    lines += subword_notes(results)
     return "\n".join(lines)
 
 

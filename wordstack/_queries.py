@@ -74,6 +74,13 @@ def query_text(words: str | Sequence[str]) -> str:
 # ----------------------------------------------------------------------------- the queries
 
 
+def subword_marks(vecs, words) -> dict:
+    """Which of ``words`` the model built from subwords (fastText n-grams): ``from_subwords``
+    (any of them) and ``subword_terms`` (those words), for a per-model result."""
+    built = [w for w in words if vecs.from_subwords(w)]
+    return {"from_subwords": bool(built), "subword_terms": built}
+
+
 def similar(vectors_list, words: str | Sequence[str], topn: int, *, with_terms: bool = False,
             exact: bool = False) -> dict:
     """Nearest words to ``words`` in each model: ``{"query", "results": [... "neighbors"]}``.
@@ -88,7 +95,8 @@ def similar(vectors_list, words: str | Sequence[str], topn: int, *, with_terms: 
     def query(vecs):
         terms = ct.query_terms(vecs, words)
         neighbors = neighbors_json(vecs.most_similar(terms, topn=topn, exact=exact))
-        return {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
+        answer = {"terms": terms, "neighbors": neighbors} if with_terms else {"neighbors": neighbors}
+        return {**answer, **subword_marks(vecs, terms)}
 
     return {"query": query_text(words), "results": per_model(vectors_list, query)}
 
@@ -100,7 +108,8 @@ def analogy(vectors_list, a: str, b: str, c: str, topn: int, *, restrict_vocab: 
     the models' nearest-neighbour indexes."""
 
     def query(vecs):
-        return {"neighbors": neighbors_json(vecs.analogy(a, b, c, topn, restrict_vocab=restrict_vocab, exact=exact))}
+        return {"neighbors": neighbors_json(vecs.analogy(a, b, c, topn, restrict_vocab=restrict_vocab, exact=exact)),
+                **subword_marks(vecs, [a, b, c])}
 
     return {"query": {"a": a, "b": b, "c": c}, "results": per_model(vectors_list, query)}
 
@@ -120,7 +129,10 @@ def odd_one_out(vectors_list, words: Sequence[str]) -> dict:
 
     def query(vecs):
         odd, ranked = vecs.doesnt_match(words)
-        return {"odd": odd, "scores": neighbors_json(ranked)}
+        marks = subword_marks(vecs, words)
+        built = set(marks["subword_terms"])
+        scores = [{**s, "from_subwords": s["word"] in built} for s in neighbors_json(ranked)]
+        return {"odd": odd, "scores": scores, **marks}
 
     return {"words": words, "results": per_model(vectors_list, query)}
 
@@ -130,7 +142,7 @@ def similarity(vectors_list, a: str, b: str) -> dict:
     ``{"query": {"a", "b"}, "results": [... "similarity"]}``."""
 
     def query(vecs):
-        return {"similarity": round(vecs.similarity(a, b), SCORE_DECIMALS)}
+        return {"similarity": round(vecs.similarity(a, b), SCORE_DECIMALS), **subword_marks(vecs, [a, b])}
 
     return {"query": {"a": a, "b": b}, "results": per_model(vectors_list, query)}
 
@@ -160,4 +172,4 @@ def neighbourhood_map(vectors_list, words: str | Sequence[str], topn: int) -> di
 
 
 __all__ = ["SCORE_DECIMALS", "analogy", "answered", "model_entry", "neighbors_json", "neighbourhood_map",
-           "odd_one_out", "per_model", "query_text", "similar", "similarity"]
+           "odd_one_out", "per_model", "query_text", "similar", "similarity", "subword_marks"]

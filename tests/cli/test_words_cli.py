@@ -209,11 +209,14 @@ def test_demo_runs_end_to_end(runner, monkeypatch):
     # here tiny ones keep the demo's own plumbing fast
     monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-64d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
     monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-256d", ct.Word2VecParams(vector_size=12, epochs=1, sg=0))
+    monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-ft", ct.Word2VecParams(vector_size=6, epochs=1, sg=0))
+    monkeypatch.setitem(ct.DEFAULT_SUBWORDS, "shakespeare-ft", ct.SubwordParams(buckets=2000))
     result = runner.invoke(cli, ["demo", "-q", "romeo", "-q", "zzzzunknown", "-n", "3"])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "romeo" in out and "shakespeare-64d (8d, 1 epoch)" in out and "shakespeare-256d (12d, 1 epoch)" in out
     assert "not in the vocabulary" in out
+    assert "shakespeare-ft (6d, 1 epoch, subwords)" in out and "zzzzunknown (from subwords)" in out
     again = runner.invoke(cli, ["demo", "-q", "king"])
     assert again.exit_code == 0 and "training" not in again.stderr.lower()
 
@@ -238,9 +241,11 @@ def test_query_path_imports_no_heavy_libraries(small_model):
 def test_demo_rebuilds_a_damaged_cached_corpus(runner, monkeypatch):
     monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-64d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
     monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-256d", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
+    monkeypatch.setitem(ct.DEFAULT_CONFIGS, "shakespeare-ft", ct.Word2VecParams(vector_size=8, epochs=1, sg=0))
+    monkeypatch.setitem(ct.DEFAULT_SUBWORDS, "shakespeare-ft", ct.SubwordParams(buckets=2000))
     ct.default_corpus_dir().mkdir(parents=True)
     (ct.default_corpus_dir() / "manifest.json").write_text("{broken")
     result = runner.invoke(cli, ["demo", "-q", "king"])
     assert result.exit_code == 0, result.output
     assert "Ingesting the shipped Shakespeare corpus" in result.stderr
-    assert result.stderr.count("Training shakespeare-") == 2
+    assert result.stderr.count("Training shakespeare-") == len(ct.DEFAULT_CONFIGS) == 3

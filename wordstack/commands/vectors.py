@@ -15,6 +15,7 @@ from .._options import PICTURE_HELP, example, picture_path
 from .._output import counted, echo_json, finish, json_option, neighbors_table
 
 FORMAT_CHOICES = ("word2vec-bin", "word2vec-txt", "vec")
+EXPORT_CHOICES = FORMAT_CHOICES + ("fasttext-bin",)   # fastText's .bin: subword models only, written, not read
 
 
 def _pct(x: float) -> str:
@@ -43,6 +44,7 @@ def analogy(a, b, c, models, topn, restrict_vocab, exact, as_json):
     A model folder with a nearest-neighbour index (`wordstack index`) is searched
     through it (with the wider search width tuned for analogies); --exact scores
     every word instead. --restrict-vocab below half the vocabulary is always exact.
+    A subword model builds words outside its vocabulary from their n-grams and says so.
     """
     payload = _queries.analogy(load_many(models), a, b, c, topn, restrict_vocab=restrict_vocab, exact=exact)
     results = payload["results"]
@@ -68,7 +70,8 @@ def odd_one_out(words, models, exact, as_json):
 
     Each word is scored by the cosine between its vector and the mean of all
     the words' unit vectors; the lowest is the odd one out. This reads only the
-    given words' vectors, so it never uses a nearest-neighbour index.
+    given words' vectors, so it never uses a nearest-neighbour index. A subword
+    model builds words outside its vocabulary from their n-grams and marks them.
     """
     if len(words) < 3:
         raise click.UsageError(f"give at least 3 words, got {len(words)}")
@@ -81,9 +84,11 @@ def odd_one_out(words, models, exact, as_json):
                 if len(results) > 1:
                     click.echo(f"{r['label']}: {r['error']}")
                 continue
-            click.echo(f"{r['label']}: odd one out: {r['odd']}")
+            mark = " (from subwords)"
+            click.echo(f"{r['label']}: odd one out: {r['odd']}{mark if r['odd'] in r['subword_terms'] else ''}")
             for s in r["scores"]:
-                click.echo(f"  {s['word']:<24} {s['score']:.3f}")
+                word = s["word"] + (mark if s["from_subwords"] else "")
+                click.echo(f"  {word:<24} {s['score']:.3f}")
     finish(results, as_json, payload)
 
 
@@ -119,16 +124,22 @@ def similarity(a, b, models, as_json):
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=300_000, show_default=True,
               help="Use only the this many most frequent words (as gensim does).")
 @click.option("--sections", is_flag=True, help="Also list each analogy section.")
+@click.option("--oov", type=click.Choice(["skip", "subwords"]), default="skip", show_default=True,
+              help="Words outside the vocabulary: skip the item, or (subword models) also score every item "
+                   "with those words built from subwords, beside the in-vocabulary score.")
 @json_option
 @example("wordstack evaluate models/big\n"
          "wordstack evaluate imported/ --restrict-vocab 30000 --json\n"
-         "wordstack evaluate models/big --analogies my_questions.txt --pairs my_pairs.tsv")
-def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as_json):
+         "wordstack evaluate models/big --analogies my_questions.txt --pairs my_pairs.tsv\n"
+         "wordstack evaluate models/sub --oov subwords")
+def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, oov, as_json):
     """Score a model on WordSim-353 and SimLex-999 (Spearman) and the Google analogies (accuracy).
 
     The benchmark files are the copies shipped with the installed gensim
     package; nothing is downloaded. Coverage (items skipped as out of
-    vocabulary) is reported next to every score. Malformed lines of your own
+    vocabulary) is reported next to every score. On a subword model,
+    --oov subwords adds a score on every item ("+subwords"), its words outside
+    the vocabulary built from their n-grams (answers outside it count as wrong). Malformed lines of your own
     files are reported with their line numbers and the rest is evaluated.
     MODEL_DIR defaults to the Shakespeare model.
     """
@@ -139,8 +150,10 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
         standard = not (pairs or analogies)
     vecs = load_one(model_dir)
     ev = ct.evaluate(vecs, pairs=list(pairs), analogies=list(analogies), standard=standard,
-                     restrict_vocab=restrict_vocab)
+                     restrict_vocab=restrict_vocab, oov=oov)
     for score in [*ev.pairs, *ev.analogies]:
+        if score.oov != "skip":
+            continue                    # the same file again: its malformed lines are warned about once
         for m in score.malformed:
             warn(f"{score.path} line {m.line}: {m.reason}; skipped: {m.text[:60]!r}")
     if as_json:
@@ -152,19 +165,25 @@ def evaluate(model_dir, pairs, analogies, standard, restrict_vocab, sections, as
         for p in ev.pairs:
             sp = f"{p.spearman:.3f}" if p.spearman is not None else "n/a"
             pe = f"{p.pearson:.3f}" if p.pearson is not None else "n/a"
-            click.echo(f"  {p.name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pair{'s' if p.pairs != 1 else ''} "
-                       f"({_pct(p.coverage)}), "
-                       f"{p.skipped} out of vocabulary")
+            name = p.name if p.oov == "skip" else f"{p.name} +subwords"
+            rest = (f"{p.skipped} out of vocabulary" if p.oov == "skip" else
+                    f"{p.from_subwords} with words from subwords" + (f", {p.skipped} without n-grams" if p.skipped
+                                                                     else ""))
+            click.echo(f"  {name:<28}{sp:>9}{pe:>9}   {p.evaluated}/{p.pairs} pair{'s' if p.pairs != 1 else ''} "
+                       f"({_pct(p.coverage)}), {rest}")
     for a in ev.analogies:
-        click.echo(f"\n  {'analogies: ' + a.name:<28}{'accuracy':>9}   coverage")
+        name = a.name if a.oov == "skip" else f"{a.name} +subwords"
+        click.echo(f"\n  {'analogies: ' + name:<28}{'accuracy':>9}   coverage")
         rows = ([a.semantic, a.syntactic] if a.semantic.questions and a.syntactic.questions else []) + [a.total]
         if sections:
             rows = a.sections + rows
         for s in rows:
             acc = _pct(s.accuracy) if s.accuracy is not None else "n/a"
+            rest = (f"{s.skipped} out of vocabulary" if a.oov == "skip" else
+                    f"{s.from_subwords} with words from subwords" + (f", {s.skipped} without n-grams" if s.skipped
+                                                                     else ""))
             click.echo(f"  {s.name:<28}{acc:>9}   {s.correct}/{s.evaluated} correct, {s.evaluated}/"
-                       f"{s.questions} question{'s' if s.questions != 1 else ''} ({_pct(s.coverage)}), "
-                       f"{s.skipped} out of vocabulary")
+                       f"{s.questions} question{'s' if s.questions != 1 else ''} ({_pct(s.coverage)}), {rest}")
 
 
 @click.command("map")
@@ -187,7 +206,9 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     """A 2-D map (PCA or t-SNE) of chosen words, drawn as a labelled picture or printed as JSON coordinates.
 
     Labels are moved apart so that ~100 words stay readable. Unknown --words are
-    skipped with a warning (and suggestions); at least 3 must be known.
+    skipped with a warning (and suggestions); at least 3 must be known. A subword
+    model places unknown words from their n-grams instead (italic labels, marked
+    "from subwords").
     MODEL_DIR defaults to the Shakespeare model.
     """
     import corpus_tools as ct
@@ -207,7 +228,8 @@ def map_(model_dir, words, top, skip, method, seed, out, title, as_json):
     if as_json:
         echo_json({"model": str(vecs.path), "label": vecs.label, "out": out, **wm.to_dict()})
     else:
-        click.echo(f"Mapped {counted(len(wm.words), 'word')} ({method}) -> {out}")
+        built = "".join(f"; {w} (from subwords)" for w in wm.from_subwords)
+        click.echo(f"Mapped {counted(len(wm.words), 'word')} ({method}{built}) -> {out}")
 
 
 @click.command()
@@ -249,28 +271,36 @@ def clusters(model_dir, k, top, skip, show, seed, out, as_json):
 
 @click.command()
 @model_dir_argument
-@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="word2vec-bin", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_CHOICES), default="word2vec-bin", show_default=True,
+              help="fasttext-bin (subword models): fastText's .bin with the n-grams, for fasttext.load_model.")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
               help="File to write; it must not exist (wordstack never replaces a vectors file).")
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
               help="Significant digits in the text formats.")
 @json_option
 @example("wordstack export models/big --format word2vec-bin --out big.bin\n"
-         "wordstack export --format vec --out shakespeare.vec")
+         "wordstack export --format vec --out shakespeare.vec\n"
+         "wordstack export models/sub --format fasttext-bin --out sub.bin")
 def export(model_dir, fmt, out, precision, as_json):
-    """Write a model's vectors as word2vec binary/text or fastText .vec (for gensim, the C tool, ...).
+    """Write a model's vectors as word2vec binary/text, fastText .vec, or (subword models) fastText .bin.
 
     The model is read block by block (a few hundred MB of memory for any size),
-    with a progress bar. MODEL_DIR defaults to the Shakespeare model.
+    with a progress bar. The .bin holds the character n-grams too, so the fastText
+    tool builds words outside the vocabulary from it; it is written from the model
+    folder's pickle-free files (its output matrix, unused by word vectors, is zero).
+    MODEL_DIR defaults to the Shakespeare model.
     """
     import corpus_tools as ct
 
-    bar = AmountProgress("exporting", unit="word")
-    try:
-        res = ct.export_vectors(resolve_models((model_dir,) if model_dir else ())[0], out, format=fmt,
-                                precision=precision, progress=bar)
-    finally:
-        bar.close()
+    if fmt == "fasttext-bin":
+        res = ct.export_fasttext_bin(load_one(model_dir), out)
+    else:
+        bar = AmountProgress("exporting", unit="word")
+        try:
+            res = ct.export_vectors(resolve_models((model_dir,) if model_dir else ())[0], out, format=fmt,
+                                    precision=precision, progress=bar)
+        finally:
+            bar.close()
     if as_json:
         echo_json({"out": str(res.path), "format": res.format, "vocab_size": res.vocab_size,
                    "vector_size": res.vector_size, "bytes": res.bytes})

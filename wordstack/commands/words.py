@@ -15,7 +15,8 @@ from .._word_models import ensure_default, exact_option, load_many, models_optio
 from .._options import example
 from .._output import counted, echo_json, echo_json_line, echo_neighbors, finish, json_option
 
-DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night")
+#: The demo's queries; the last is outside the vocabulary: only the subword model answers it.
+DEFAULT_DEMO_QUERIES = ("romeo", "king", "love", "sword", "night", "swordsmen")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -165,12 +166,28 @@ def ingest(books, out, jobs, scheduler, numbers, keep_case, split_apostrophes, s
 @click.option("--min-alpha", type=float, default=0.0001, show_default=True, help="Final learning rate.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Training threads (default: all cores).")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--subwords", is_flag=True,
+              help="Train fastText (gensim FastText): words are also built from character n-grams, so rare "
+                   "inflections get better vectors and unknown words get one.")
+@click.option("--min-n", type=click.IntRange(min=1), default=3, show_default=True,
+              help="With --subwords: shortest n-gram, in characters (the word is wrapped in < >).")
+@click.option("--max-n", type=click.IntRange(min=1), default=6, show_default=True,
+              help="With --subwords: longest n-gram.")
+@click.option("--buckets", type=click.IntRange(min=1), default=200_000, show_default=True,
+              help="With --subwords: rows the n-grams are hashed into (the n-gram matrix is buckets x dim floats).")
 @json_option
 @example("wordstack train corpus/ --out models/big --dim 256 --epochs 10\n"
-         "wordstack train corpus/ --out models/small --dim 64 --epochs 1 --cbow")
+         "wordstack train corpus/ --out models/small --dim 64 --epochs 1 --cbow\n"
+         "wordstack train corpus/ --out models/sub --subwords --dim 128 --epochs 5 && "
+         "wordstack similar romeoo -m models/sub")
 def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs, sample, alpha, min_alpha,
-          workers, seed, as_json):
+          workers, seed, subwords, min_n, max_n, buckets, as_json):
     """Train word2vec (gensim, corpus_file mode) on a CORPUS folder into a model folder.
+
+    With --subwords it trains fastText instead (Bojanowski et al. 2017): the same
+    options, plus character n-grams hashed into --buckets rows, from which
+    `similar`, `analogy`, `odd-one-out`, `map` and `evaluate --oov subwords` build
+    words outside the vocabulary (numpy only, no gensim at query time).
 
     The model folder is replaced only when training finishes: Ctrl-C leaves the
     previous model intact.
@@ -181,9 +198,14 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
     params = ct.Word2VecParams(vector_size=vector_size, epochs=epochs, window=window, min_count=min_count,
                                sg=int(sg), negative=negative, hs=int(hs), sample=sample, alpha=alpha,
                                min_alpha=min_alpha, workers=workers, seed=seed)
+    given = [f"--{name}" for name, default, value in (("min-n", 3, min_n), ("max-n", 6, max_n),
+                                                      ("buckets", 200_000, buckets)) if value != default]
+    if given and not subwords:
+        raise click.UsageError(f"{', '.join(given)} only apply with --subwords; add --subwords or drop them")
+    sub = ct.SubwordParams(min_n=min_n, max_n=max_n, buckets=buckets) if subwords else None
     bar = EpochProgress(epochs)
     try:
-        result = ct.train(corpus, out, params, on_epoch=bar)
+        result = ct.train(corpus, out, params, on_epoch=bar, **({"subwords": sub} if sub else {}))
     finally:
         bar.close()
     for w in result.warnings:
@@ -197,9 +219,11 @@ def train(corpus, out, vector_size, epochs, window, min_count, sg, negative, hs,
                         "loss": e.loss} for e in result.epochs],
             "words_per_second": round(result.words_per_second),
             "seconds": round(result.seconds, 3),
+            "subwords": None if sub is None else {"min_n": sub.min_n, "max_n": sub.max_n, "buckets": sub.buckets},
         })
     else:
-        click.echo(f"Trained {counted(result.vocab_size, 'word')} x {counted(params.vector_size, 'dim')}, "
+        kind = "" if sub is None else f" + {sub.min_n}-{sub.max_n}-character n-grams in {counted(sub.buckets, 'bucket')}"
+        click.echo(f"Trained {counted(result.vocab_size, 'word')} x {counted(params.vector_size, 'dim')}{kind}, "
                    f"{counted(params.epochs, 'epoch')}, "
                    f"{result.words_per_second:,.0f} words/s in {result.seconds:.1f} s -> {result.path}")
 
@@ -251,11 +275,12 @@ def similar(words, models, topn, exact, as_json):
 def demo(queries, topn, retrain):
     """The main job end to end on the shipped Shakespeare corpus.
 
-    Ingests the 42 shipped works, trains a small fast model (64 dims, 1 epoch)
-    and a large well-trained one (256 dims, 10 epochs), then prints side-by-side
-    neighbour lists. Models land in $WORDSTACK_HOME (default
-    ~/.local/share/wordstack) and are reused by later runs and by
-    `wordstack similar`.
+    Ingests the 42 shipped works, trains a small fast model (64 dims, 1 epoch),
+    a large well-trained one (256 dims, 10 epochs) and a fastText model with
+    subwords (100 dims, 5 epochs), then prints side-by-side neighbour lists; the
+    last query is a word none of them saw, which only the subword model answers.
+    Models land in $WORDSTACK_HOME (default ~/.local/share/wordstack) and are
+    reused by later runs and by `wordstack similar`.
     """
     import corpus_tools as ct
 
