@@ -84,6 +84,9 @@ class Task:
     length_name: ClassVar[str] = "length"
     default_lengths: ClassVar[tuple[int, int]] = (8, 64)
     min_length: ClassVar[int] = 1
+    #: Whether a length range may start below the task's shortest length (the lengths the
+    #: task's rule refuses are dropped); False: such a range is an error.
+    range_may_start_below_minimum: ClassVar[bool] = False
     n_inputs: int
     n_outputs: int
 
@@ -110,7 +113,7 @@ class Task:
         if high < low:
             raise ValueError(f"{self.length_name} range {low}:{high} is empty: the low end must not "
                              f"exceed the high end (e.g. {high}:{low})")
-        if low < self.min_length:
+        if low < self.min_length and not self.range_may_start_below_minimum:
             raise ValueError(f"{self.name}: {self._length_rule()}, got {low}:{high}")
         lengths = np.array([n for n in range(low, high + 1) if self._length_ok(n)], dtype=np.int64)
         if lengths.size == 0:

@@ -62,6 +62,8 @@ class ChomskyTask(Task):
     head = "softmax"
     symbolic: ClassVar[bool] = True
     default_lengths = (1, 40)
+    #: A range such as 1:40 keeps the lengths the task's rule allows (odd ones, >= 3, ...).
+    range_may_start_below_minimum = True
     #: Output id of the termination token (tasks whose answer has a variable length), else None.
     terminator: ClassVar[int | None] = None
     #: Names of the output classes of a one-step answer, printed after the symbol ("1 (odd)").
@@ -133,25 +135,6 @@ class ChomskyTask(Task):
         if not self._length_ok(length):
             raise ValueError(f"{self.name}: {self._length_rule()}, got {length}")
         return length
-
-    def valid_lengths(self, low, high):
-        """The lengths in [low, high] this task accepts: a range such as 1:40 keeps the
-        lengths the task's rule allows (odd ones, >= 3, ...) and drops the others."""
-        low = _check_int(f"lowest {self.length_name}", low, 1)
-        high = _check_int(f"highest {self.length_name}", high, 1)
-        if high < low:
-            raise ValueError(f"{self.length_name} range {low}:{high} is empty: the low end must not "
-                             f"exceed the high end (e.g. {high}:{low})")
-        lengths = np.array([n for n in range(low, high + 1) if self._length_ok(n)], dtype=np.int64)
-        if lengths.size == 0:
-            raise ValueError(f"{self.name} accepts no {self.length_name} in {low}:{high} ({self._length_rule()})")
-        return lengths
-
-    def _length_ok(self, length: int) -> bool:
-        return length >= self.min_length
-
-    def _length_rule(self) -> str:
-        return f"{self.length_name}s must be >= {self.min_length}"
 
     # ------------------------------------------------------------------ data
 
