@@ -60,11 +60,18 @@ def books(tmp_path) -> Path:
     return folder
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as at a terminal, even when the test run itself was started in
+    the background (``cmd &`` without job control sets SIGINT to ignored, and children
+    inherit that, so Python would install no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args, books: Path, home: Path, delay: float = 0.0, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "WORDSTACK_HOME": str(home), "WORDSTACK_PROGRESS": "0",
            "WORDSTACK_TEST_BOOKS": str(books), "WORDSTACK_TEST_DELAY": str(delay)}
     return subprocess.Popen([sys.executable, "-c", SCRIPT, *map(str, args)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint, **kwargs)
 
 
 def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 60.0) -> list[str]:

@@ -167,7 +167,8 @@ def test_sigterm_during_train_saves_a_checkpoint_that_resumes(tmp_path):
     env = {**os.environ, "WORDSTACK_PROGRESS": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(root)]))}
     proc = subprocess.Popen([sys.executable, "-m", "wordstack", *args], stderr=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # Ctrl-C as at a terminal
     chunks = []
 
     def read():

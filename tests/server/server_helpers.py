@@ -37,13 +37,20 @@ def server_env(**extra) -> dict:
     return env
 
 
+def default_sigint() -> None:
+    """In the child: Ctrl-C as at a terminal, even when the test run itself was started in
+    the background (``cmd &`` without job control sets SIGINT to ignored, and children
+    inherit that, so Python would install no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServerProcess:
     """A `wordstack serve ... --port 0` subprocess: its URL (from the line it prints) and how it ended."""
 
     def __init__(self, args, env=None, timeout: float = 120):
         self.proc = subprocess.Popen([sys.executable, "-m", "wordstack", "serve", *map(str, args), "--port", "0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                                     env=env or server_env())
+                                     env=env or server_env(), preexec_fn=default_sigint)
         self.lines = []
         deadline = time.monotonic() + timeout
         self.url = None
