@@ -75,9 +75,25 @@ def plot_scores(table, path: str | Path) -> Path:
         plt.close(fig)
 
 
+#: Test lengths averaged in the curves (a centred running mean): with a few sequences per
+#: length the raw curve jumps between a few values and hides the trend.
+CURVE_WINDOW = 11
+
+
+def _smooth(values, window: int = CURVE_WINDOW):
+    """Centred running mean of ``values`` (the ends average what they have)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    if v.size == 0 or window <= 1:
+        return v
+    kernel = np.ones(min(window, v.size))
+    return np.convolve(v, kernel, mode="same") / np.convolve(np.ones_like(v), kernel, mode="same")
+
+
 def plot_curves(table, task: str, path: str | Path) -> Path:
     """Per-token accuracy against test length for every model of ``task``: each seed a thin
-    line, the best seed thick."""
+    line, the best seed thick, each a running mean over :data:`CURVE_WINDOW` lengths."""
     plt = _pyplot()
     fig, (ax_tok, ax_seq) = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True, sharex=True)
     colors = plt.get_cmap("tab10")
@@ -88,9 +104,9 @@ def plot_curves(table, task: str, path: str | Path) -> Path:
             curve = result["by_length"]
             thick = result is best
             label = f"{MODEL_LABELS[model]} ({100 * result['score']:.1f})" if thick else None
-            ax_tok.plot(curve["lengths"], curve["per_token"], color=colors(k), linewidth=1.6 if thick else 0.6,
+            ax_tok.plot(curve["lengths"], _smooth(curve["per_token"]), color=colors(k), linewidth=1.6 if thick else 0.6,
                         alpha=1.0 if thick else 0.5, label=label)
-            ax_seq.plot(curve["lengths"], curve["whole_sequence"], color=colors(k), linewidth=1.6 if thick else 0.6,
+            ax_seq.plot(curve["lengths"], _smooth(curve["whole_sequence"]), color=colors(k), linewidth=1.6 if thick else 0.6,
                         alpha=1.0 if thick else 0.5)
     for ax, what in ((ax_tok, "per-token accuracy"), (ax_seq, "whole sequences right")):
         ax.set_xlabel("test length")
@@ -98,7 +114,8 @@ def plot_curves(table, task: str, path: str | Path) -> Path:
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     ax_tok.legend(fontsize=8, title="best seed (score %)", title_fontsize=8)
-    fig.suptitle(f"{task.replace('_', ' ')}: accuracy by length (best seed thick, others thin)", fontsize=10)
+    fig.suptitle(f"{task.replace('_', ' ')}: accuracy by length (running mean over {CURVE_WINDOW} "
+                 "lengths; best seed thick, others thin)", fontsize=10)
     try:
         return save_figure(fig, path, dpi=100)
     finally:
