@@ -2,9 +2,10 @@
 
 Target (issue 14): at least 1,000 `similar` requests/s with two client connections on a
 2-core machine, on the Shakespeare model (256 dims), with p50 and p99 latency. It
-starts a real `wordstack serve MODEL_DIR --port 0` (uvicorn, loopback), waits for the
-URL it prints, and sends a fixed number of `GET /api/similar?q=WORD&n=10` requests over
-CONNECTIONS keep-alive HTTP/1.1 connections (one client thread each), the words drawn
+starts a real `wordstack serve MODEL_DIR --port 0 --workers W` (uvicorn, loopback; W=2
+by default: one worker process per core), waits for the URL it prints, and sends a
+fixed number of `GET /api/similar?q=WORD&n=10` requests over CONNECTIONS keep-alive
+HTTP/1.1 connections (one client process each, the requests split evenly), the words drawn
 (seeded) from the model's vocabulary; a warm-up of a few hundred requests is not
 counted. It stops by itself: after the requests are sent, or after --max-seconds. Then
 the server is stopped with SIGTERM. One JSON line: requests/s, latency percentiles in
@@ -12,18 +13,18 @@ milliseconds, errors (any answer but 200), the model's size, the CPU time per re
 the server and of this client (which the machine's other load does not inflate much, so
 they tell what a quiet machine would reach), the load average. Only 127.0.0.1 is used.
 
-    python benchmarks/bench_serve.py [MODEL_DIR] [--requests 20000] [--connections 2] [--n 10]
+    python benchmarks/bench_serve.py [MODEL_DIR] [--requests 20000] [--connections 2] [--workers 2] [--n 10]
 
 MODEL_DIR defaults to the 256-dim Shakespeare model in $WORDSTACK_HOME (`wordstack demo`
 builds it). Any model folder works, e.g. a million-word imported model with its index.
 """
 import argparse
 import http.client
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -34,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import emit, python_info  # noqa: E402
 
 
-def start_server(model_dir: str, timeout: float) -> tuple[subprocess.Popen, str]:
-    """`wordstack serve MODEL_DIR --port 0` in a subprocess, and the URL it printed."""
-    proc = subprocess.Popen([sys.executable, "-m", "wordstack", "serve", model_dir, "--port", "0"],
+def start_server(model_dir: str, timeout: float, workers: int) -> tuple[subprocess.Popen, str]:
+    """`wordstack serve MODEL_DIR --port 0 --workers N` in a subprocess, and the URL it printed."""
+    proc = subprocess.Popen([sys.executable, "-m", "wordstack", "serve", model_dir, "--port", "0",
+                             "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     line = ""
@@ -60,6 +62,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds of the server: its process and, with --workers, its worker processes."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            kids = [int(p) for p in fh.read().split()]
+    except OSError:
+        kids = []
+    times = [cpu_seconds(p) for p in [pid, *kids]]
+    return None if times[0] is None else sum(t for t in times if t is not None)
+
+
 def vocabulary(model_dir: str, limit: int) -> list[str]:
     words = []
     with open(Path(model_dir) / "vocab.txt", encoding="utf-8") as fh:
@@ -70,39 +83,49 @@ def vocabulary(model_dir: str, limit: int) -> list[str]:
     return words
 
 
-def load(host: str, port: int, paths: list[str], connections: int, max_seconds: float):
-    """Send every path once over ``connections`` keep-alive connections; latencies (s) and errors."""
-    latencies = np.zeros(len(paths))
+def _client(host: str, port: int, paths: list[str], deadline: float, out) -> None:
+    """One client connection (a process of its own): send ``paths`` in order; latencies (s) and
+    error statuses to ``out``, with this process's CPU time."""
+    latencies = []
     errors = []
-    next_index = iter(range(len(paths)))
-    lock = threading.Lock()
-    deadline = time.monotonic() + max_seconds
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    cpu0 = time.process_time()
+    for path in paths:
+        if time.time() >= deadline:
+            break
+        t0 = time.perf_counter()
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        latencies.append(time.perf_counter() - t0)
+        if resp.status != 200:
+            errors.append(resp.status)
+    conn.close()
+    out.send((latencies, errors, time.process_time() - cpu0))
+    out.close()
 
-    def client():
-        conn = http.client.HTTPConnection(host, port, timeout=30)
-        while time.monotonic() < deadline:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                break
-            t0 = time.perf_counter()
-            conn.request("GET", paths[i])
-            resp = conn.getresponse()
-            resp.read()
-            latencies[i] = time.perf_counter() - t0
-            if resp.status != 200:
-                errors.append(resp.status)
-        conn.close()
 
-    threads = [threading.Thread(target=client) for _ in range(connections)]
+def load(host: str, port: int, paths: list[str], connections: int, max_seconds: float):
+    """Send every path once over ``connections`` keep-alive connections, each from a process of its
+    own (client threads would share one GIL, and the client, not the server, would be measured);
+    latencies (s), errors, wall seconds and the clients' CPU seconds."""
+    ctx = multiprocessing.get_context("fork")
+    deadline = time.time() + max_seconds
+    pipes, procs = [], []
+    for c in range(connections):
+        recv, send = ctx.Pipe(duplex=False)
+        procs.append(ctx.Process(target=_client, args=(host, port, paths[c::connections], deadline, send)))
+        pipes.append(recv)
     t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for proc in procs:
+        proc.start()
+    results = [pipe.recv() for pipe in pipes]
     seconds = time.perf_counter() - t0
-    done = latencies[latencies > 0]
-    return done, errors, seconds
+    for proc in procs:
+        proc.join()
+    latencies = np.array([x for r in results for x in r[0]])
+    errors = [e for r in results for e in r[1]]
+    return latencies, errors, seconds, sum(r[2] for r in results)
 
 
 def main():
@@ -112,6 +135,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=500)
     ap.add_argument("--connections", type=int, default=2)
     ap.add_argument("--n", type=int, default=10, help="Neighbours per request.")
+    ap.add_argument("--workers", type=int, default=2, help="The server's worker processes (--workers).")
     ap.add_argument("--words", type=int, default=100_000, help="Draw query words from the this many most frequent.")
     ap.add_argument("--max-seconds", type=float, default=300.0, help="Stop sending after this long.")
     ap.add_argument("--start-timeout", type=float, default=600.0, help="Seconds to wait for the server to load.")
@@ -129,15 +153,15 @@ def main():
     paths = [f"/api/similar?q={urllib.parse.quote(words[i])}&n={args.n}" for i in picks]
 
     t_start = time.perf_counter()
-    proc, url = start_server(model_dir, args.start_timeout)
+    proc, url = start_server(model_dir, args.start_timeout, args.workers)
     start_seconds = time.perf_counter() - t_start
     parsed = urllib.parse.urlsplit(url)
     try:
         load(parsed.hostname, parsed.port, paths[: args.warmup], args.connections, args.max_seconds)
-        server_cpu0, client_cpu0 = cpu_seconds(proc.pid), time.process_time()
-        latencies, errors, seconds = load(parsed.hostname, parsed.port, paths[args.warmup:], args.connections,
-                                          args.max_seconds)
-        server_cpu1, client_cpu1 = cpu_seconds(proc.pid), time.process_time()
+        server_cpu0 = server_cpu(proc.pid)
+        latencies, errors, seconds, client_cpu = load(parsed.hostname, parsed.port, paths[args.warmup:],
+                                                      args.connections, args.max_seconds)
+        server_cpu1 = server_cpu(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -147,13 +171,14 @@ def main():
             status = None
     ms = latencies * 1000
     rps = len(latencies) / seconds if seconds else 0.0
-    server_cpu = (server_cpu1 - server_cpu0) / len(latencies) if server_cpu0 is not None and len(latencies) else None
+    cpu_per_request = (server_cpu1 - server_cpu0) / len(latencies) if server_cpu0 is not None and len(latencies) else None
     emit({
         "benchmark": "serve_similar",
         "model": model_dir,
         "vocab_size": sum(1 for _ in open(Path(model_dir) / "vocab.txt", encoding="utf-8")),
         "endpoint": f"/api/similar?q=WORD&n={args.n}",
         "connections": args.connections,
+        "workers": args.workers,
         "requests": int(len(latencies)),
         "errors": len(errors),
         "seconds": round(seconds, 3),
@@ -165,8 +190,8 @@ def main():
         "p99_ms": round(float(np.percentile(ms, 99)), 3) if len(ms) else None,
         "max_ms": round(float(ms.max()), 3) if len(ms) else None,
         # CPU per request: what the server and this client cost, whatever else the machine runs
-        "server_cpu_ms_per_request": round(server_cpu * 1000, 3) if server_cpu else None,
-        "client_cpu_ms_per_request": round((client_cpu1 - client_cpu0) / max(len(latencies), 1) * 1000, 3),
+        "server_cpu_ms_per_request": round(cpu_per_request * 1000, 3) if cpu_per_request else None,
+        "client_cpu_ms_per_request": round(client_cpu / max(len(latencies), 1) * 1000, 3),
         "server_start_seconds": round(start_seconds, 3),
         "server_exit_status": status,
         "cpus": os.cpu_count(),

@@ -19,11 +19,15 @@ from .._word_models import default_models
                    "interface) lets others query the models.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: a free one; the URL printed says which).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes answering requests, on the same port and the same memory-mapped vectors: one per core "
+                   "lets every core answer at once (Linux, macOS).")
 @click.option("--access-log", is_flag=True, help="Log one line per request on stderr.")
 @example("wordstack serve                                  (the default Shakespeare models)\n"
          "wordstack serve models/small models/big --port 8080\n"
+         "wordstack serve models/big --workers 2              (two processes: both cores answer)\n"
          "curl 'http://127.0.0.1:8000/api/similar?q=romeo&n=5'")
-def serve(model_dirs, host, port, access_log):
+def serve(model_dirs, host, port, workers, access_log):
     """Answer word-vector queries over HTTP (JSON) and serve the explorer page at /.
 
     Each MODEL_DIR is loaded once (memory-mapped, no pickle) and answered side by
@@ -38,7 +42,8 @@ def serve(model_dirs, host, port, access_log):
     dirs = list(model_dirs) or default_models()
 
     def ready(url, model_set, loopback):
-        click.echo(f"Serving {counted(len(model_set), 'model')} at {url} (Ctrl-C to stop)")
+        procs = f" by {workers} worker processes" if workers > 1 else ""
+        click.echo(f"Serving {counted(len(model_set), 'model')} at {url}{procs} (Ctrl-C to stop)")
         for m in model_set.models:
             click.echo(f"  {m.id}: {m.vectors.label}, {counted(len(m.vectors), 'word')}  {m.vectors.path}")
         click.echo(f"API: {url}api/models, {url}api/similar?q=WORD ... (docs/api.md)")
@@ -47,7 +52,7 @@ def serve(model_dirs, host, port, access_log):
         sys.stdout.flush()
 
     try:
-        status = serve_models(dirs, host, port, access_log=access_log, on_ready=ready)
+        status = serve_models(dirs, host, port, workers=workers, access_log=access_log, on_ready=ready)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("Stopped.", err=True)

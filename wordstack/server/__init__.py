@@ -23,8 +23,8 @@ from ._app import HostCheck, create_app
 from ._models import ModelSet, PrefixIndex, ServedModel, complete
 from ._params import (MAX_COMPLETE_N, MAX_MAP_N, MAX_N, MAX_QUERY_BYTES, MAX_WORD_CHARS, MAX_WORDS, ApiError,
                       Params)
-from ._run import EXIT_STATUS, ServeError, bind, is_loopback, run, serve, url_of
+from ._run import EXIT_STATUS, MAX_WORKERS, ServeError, bind, is_loopback, run, run_workers, serve, url_of
 
 __all__ = ["ApiError", "EXIT_STATUS", "HostCheck", "MAX_COMPLETE_N", "MAX_MAP_N", "MAX_N", "MAX_QUERY_BYTES",
-           "MAX_WORDS", "MAX_WORD_CHARS", "ModelSet", "Params", "PrefixIndex", "ServeError", "ServedModel", "bind",
-           "complete", "create_app", "is_loopback", "run", "serve", "url_of"]
+           "MAX_WORDS", "MAX_WORD_CHARS", "MAX_WORKERS", "ModelSet", "Params", "PrefixIndex", "ServeError",
+           "ServedModel", "bind", "complete", "create_app", "is_loopback", "run", "run_workers", "serve", "url_of"]
