@@ -13,7 +13,9 @@ first); word counts are not part of these formats and are recorded as 0.
 
 Both directions stream: :func:`import_vectors` reads the file through one 64 MiB
 buffer and writes each block of unit rows to the folder being built as it comes
-(:func:`corpus_tools._model_dir.stream_model_dir`), and :func:`export_vectors`
+(:func:`corpus_tools._model_dir.stream_model_dir`), a thread reading and parsing the
+next block while one is written (:func:`corpus_tools._w2v_stream.read_ahead`; the
+kernel reads the file further ahead still), and :func:`export_vectors`
 reads a model folder block by block (:func:`corpus_tools._model_dir.iter_model_rows`),
 so a 3.6 GB file is imported or exported in a few hundred MB of memory. What grows
 with the file is 4 bytes a word for the norms and 8 for the hashes that find
@@ -35,7 +37,7 @@ import numpy as np
 
 from ._model_dir import check_model_out, iter_model_rows, model_meta, stream_model_dir
 from ._vectors import Vectors
-from ._w2v_stream import CHUNK_BYTES, FORMATS, MAX_DIMENSIONS, VectorsFileError, VectorsStream
+from ._w2v_stream import CHUNK_BYTES, FORMATS, MAX_DIMENSIONS, VectorsFileError, VectorsStream, read_ahead
 from .atomic import atomic_path, check_file_replaceable
 
 logger = logging.getLogger(__name__)
@@ -186,11 +188,11 @@ def import_vectors(path: str | os.PathLike, out: str | os.PathLike, *, format: s
     out = Path(out).expanduser()
     check_model_out(out, inputs=[source])  # before reading a byte: a folder of the user's is never replaced
     with VectorsStream(source, format=format, unicode_errors=unicode_errors, limit=limit,
-                       chunk_bytes=chunk_bytes, progress=progress) as stream:
+                       chunk_bytes=chunk_bytes, row_buffers=3, progress=progress) as stream:
         hashes = np.empty(1 << 16, dtype=np.uint64)   # (V,), doubled as needed (never sized by the header)
         norms = np.empty(0, dtype=np.float32)
         with stream_model_dir(out, stream.vector_size, inputs=[source]) as folder:
-            for chunk in stream.chunks():
+            for chunk in read_ahead(stream.chunks()):    # chunk k+1 read and parsed while k is written
                 n = len(chunk.rows)
                 if chunk.first == 0 and not stream.at_eof:     # a small file's own end tells whether it lies
                     _check_disk_space(stream, out)

@@ -29,17 +29,23 @@ import bz2
 import gzip
 import lzma
 import os
+import queue
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
 from ._errors import ModelError
 
+T = TypeVar("T")
+
 #: Bytes read from the file at a time (and the size of the array the vectors are copied to).
 CHUNK_BYTES = 64 << 20
+#: Bytes of an uncompressed file read by one call (see :class:`_Buffer`).
+READ_BYTES = 256 << 10
 #: The largest dimension a header may declare. Published vectors have 25 to 1,000
 #: dimensions; a larger number is a damaged or hostile header, refused before anything
 #: is allocated for it.
@@ -160,7 +166,14 @@ def _bad_text_line(lines: list[bytes], first_lineno: int, vector_size: int, path
 
 
 class _Buffer:
-    """One fixed bytearray over a stream: ``data[start:stop]`` is read and not yet consumed."""
+    """One fixed bytearray over a stream: ``data[start:stop]`` is read and not yet consumed.
+
+    An uncompressed file is read :data:`READ_BYTES` at a time into the buffer, not in
+    one call per buffer: on a file not in the page cache, the kernel's sequential
+    read-ahead keeps the disk busy while each small read is copied, where one 64 MiB
+    read waited for its pages in larger, slower steps (0.58 s against 1.0-1.2 s for a
+    960 MB file here, ``cat`` 0.8-1.3 s).
+    """
 
     def __init__(self, stream, raw, capacity: int, path: Path, kind: str | None):
         self.stream, self.raw, self.path, self.kind = stream, raw, path, kind
@@ -168,6 +181,7 @@ class _Buffer:
         self.start = self.stop = 0
         self.offset = 0          # position in the (decompressed) stream of data[0]
         self.eof = False
+        self._piece = READ_BYTES if kind is None else capacity
 
     def grow(self, capacity: int) -> None:
         if capacity > len(self.data):
@@ -188,7 +202,7 @@ class _Buffer:
         view = memoryview(self.data)
         try:
             while self.stop < len(self.data) and not self.eof:
-                got = self.stream.readinto(view[self.stop:])
+                got = self.stream.readinto(view[self.stop:self.stop + self._piece])
                 if not got:
                     self.eof = True
                 else:
@@ -219,6 +233,10 @@ class VectorsStream:
         Read only the first ``limit`` vectors.
     chunk_bytes : int, default :data:`CHUNK_BYTES`
         The read buffer (grown only as far as one entry needs).
+    row_buffers : int, default 1
+        Arrays the vectors of a binary file are copied to, used in turn: a chunk's
+        ``rows`` stay valid until ``row_buffers`` more chunks are read (so that
+        :func:`read_ahead` can read a chunk while the caller writes the previous one).
     progress : callable, optional
         ``progress(done, total)`` in bytes of the file on disk, after each chunk.
 
@@ -239,7 +257,8 @@ class VectorsStream:
     """
 
     def __init__(self, path, *, format: str = "auto", unicode_errors: str = "strict", limit: int | None = None,
-                 chunk_bytes: int = CHUNK_BYTES, progress: Callable[[int, int], None] | None = None):
+                 chunk_bytes: int = CHUNK_BYTES, row_buffers: int = 1,
+                 progress: Callable[[int, int], None] | None = None):
         path = Path(path).expanduser()
         if format not in ("auto",) + FORMATS:
             raise ValueError(f"format must be one of auto, {', '.join(FORMATS)}; got {format!r}")
@@ -251,7 +270,10 @@ class VectorsStream:
             raise FileNotFoundError(f"vectors file {str(path)!r} does not exist; check the path")
         if path.is_dir():
             raise VectorsFileError(f"{path} is a folder; import expects a vectors file (.bin, .txt, .vec)")
+        if isinstance(row_buffers, bool) or not isinstance(row_buffers, int) or row_buffers < 1:
+            raise ValueError(f"row_buffers must be an integer >= 1, got {row_buffers!r}")
         self.path, self.unicode_errors, self.limit, self.progress = path, unicode_errors, limit, progress
+        self._row_buffers = row_buffers
         raw = open(path, "rb")
         try:
             self.size = os.fstat(raw.fileno()).st_size
@@ -362,7 +384,8 @@ class VectorsStream:
         b, path, dim = self._buf, self.path, self.vector_size
         nbytes, want = 4 * dim, self.expected
         rows_cap = max(1, min(want, len(b.data) // (nbytes + 1) + 1)) if want else 1
-        rows = np.empty((rows_cap, dim), dtype=np.float32)    # (n, D), reused for every chunk
+        pool = [np.empty((rows_cap, dim), dtype=np.float32) for _ in range(self._row_buffers)]  # (n, D) each
+        turn = 0
         words = np.empty(len(b.data), dtype=np.uint8)
         swap = sys.byteorder != "little"
         done, pos = 0, b.start
@@ -372,6 +395,7 @@ class VectorsStream:
 
         while done < want:
             room = min(rows_cap, want - done)
+            rows = pool[turn]
             if len(words) < b.stop - pos:
                 words = np.empty(len(b.data), dtype=np.uint8)
             n, pos, wlen, bad, bad_start, bad_end, no_space = scan_binary(
@@ -384,6 +408,7 @@ class VectorsStream:
                 if swap:
                     rows[:n].byteswap(inplace=True)
                 yield Chunk(block, rows[:n], done)
+                turn = (turn + 1) % len(pool)
             done += n
             if no_space:
                 raise VectorsFileError(
@@ -521,4 +546,61 @@ class VectorsStream:
         self.close()
 
 
-__all__ = ["CHUNK_BYTES", "Chunk", "FORMATS", "MAX_DIMENSIONS", "VectorsFileError", "VectorsStream"]
+class _Raised:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """Iterate over ``items`` with a thread computing the next item while the caller uses this one.
+
+    The producer runs at most two items ahead of the caller's current one (one waiting
+    in a queue of one, one being made), so ``items`` must keep an item valid until
+    three more are made: a :class:`VectorsStream` with ``row_buffers=3``. The kernels
+    that parse a chunk and the writes of the caller release the GIL, so reading and
+    parsing chunk k+1 runs on one core while chunk k is normalised and written on the
+    other. An exception in ``items`` is raised here, at the item it replaced; when the
+    caller stops early (an error, Ctrl-C, ``break``), the thread is stopped and joined
+    before this generator ends, so the caller may close what ``items`` reads from.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:          # noqa: BLE001 - handed to the caller's thread
+            put(_Raised(exc))
+
+    thread = threading.Thread(target=produce, name="vectors-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+__all__ = ["CHUNK_BYTES", "Chunk", "FORMATS", "MAX_DIMENSIONS", "READ_BYTES", "VectorsFileError",
+           "VectorsStream", "read_ahead"]

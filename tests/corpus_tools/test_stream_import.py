@@ -218,3 +218,63 @@ def test_memory_does_not_grow_with_the_file(tmp_path):
     growth = _rss_growth("export", tmp_path / "m", tmp_path / "m-warm", tmp_path / "out.bin")
     assert growth < size / 4, f"export: peak RSS grew by {growth:,} bytes for a {size:,}-byte model"
     assert (tmp_path / "out.bin").stat().st_size == size
+
+
+def test_rows_of_a_chunk_stay_valid_for_as_many_chunks_as_row_buffers(tmp_path):
+    words, vectors, data = _entries(500, 8, seed=3)
+    src = tmp_path / "v.bin"
+    src.write_bytes(data)
+    with VectorsStream(src, chunk_bytes=2048, row_buffers=3) as stream:
+        held = []
+        for chunk in stream.chunks():
+            held.append(chunk)
+            if len(held) > 3:
+                held.pop(0)
+            for c in held:                          # this chunk and the two before it are intact
+                assert np.array_equal(c.rows, vectors[c.first:c.first + len(c.rows)])
+    with pytest.raises(ValueError, match="row_buffers must be an integer >= 1, got 0"):
+        VectorsStream(src, row_buffers=0)
+
+
+def test_read_ahead_yields_in_order_raises_where_the_source_failed_and_stops_its_thread():
+    import threading
+
+    from corpus_tools._w2v_stream import read_ahead
+
+    assert list(read_ahead(iter(range(100)))) == list(range(100))
+
+    def failing():
+        yield from range(5)
+        raise ValueError("entry 6 is damaged")
+
+    got = []
+    with pytest.raises(ValueError, match="entry 6 is damaged"):
+        for x in read_ahead(failing()):
+            got.append(x)
+    assert got == [0, 1, 2, 3, 4]
+
+    made = []
+
+    def endless():
+        i = 0
+        while True:
+            made.append(i)
+            yield i
+            i += 1
+
+    before = threading.active_count()
+    it = read_ahead(endless())
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()                                      # the caller stops early: the thread is joined
+    assert threading.active_count() == before
+    assert len(made) <= 3 + 2                       # it ran at most two items ahead
+
+
+def test_an_error_in_a_later_chunk_stops_the_read_ahead_import_and_leaves_nothing(tmp_path):
+    words, vectors, data = _entries(400, 8, seed=4)
+    src = tmp_path / "v.bin"
+    src.write_bytes(data[: len(data) - 50])          # truncated inside the last entry
+    with pytest.raises(ct.VectorsFileError, match="is truncated"):
+        ct.import_vectors(src, tmp_path / "out", chunk_bytes=4096)
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.bin"]
