@@ -129,6 +129,8 @@ _EXPORTS = {
     "IndexResult": "_index",
     "IndexMismatchError": "_index",
     "export_fasttext_bin": "_fasttext_export",
+    # parallel work
+    "default_jobs": "_executor",
     # defaults
     "ensure_default_model": "_defaults",
     "DEFAULT_CONFIGS": "_defaults",
@@ -164,6 +166,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load lazil
     )
     from ._fasttext_export import export_fasttext_bin
     from ._explore import Cluster, Clustering, WordMap, cluster_words, map_words, plot_clusters, plot_map
+    from ._executor import default_jobs
     from ._index import IndexMismatchError, IndexResult, build_index
     from ._ingest import ingest
     from ._interop import (

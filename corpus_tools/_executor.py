@@ -57,7 +57,8 @@ def run_item(fn: WorkerFn, index: int, item: Any, spec: ModelSpec) -> tuple[int,
 
 
 def default_jobs() -> int:
-    """Cores this process may run on."""
+    """Cores this process may run on (its CPU affinity on Linux, else the machine's count):
+    the default number of workers of ``ingest``, ``train`` and ``seq bench``."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

@@ -32,6 +32,7 @@ from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 from typing import Any, Callable
 
+from corpus_tools import default_jobs
 from corpus_tools.atomic import read_small_json
 
 from ..core._errors import TrainingInterrupted
@@ -59,14 +60,6 @@ class Event:
     cell: str
     data: Any = None
     checkpoint_bytes: bytes | None = None
-
-
-def default_jobs() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 class InlineBackend:
