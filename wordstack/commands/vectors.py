@@ -350,7 +350,7 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
 
 @click.command("index")
 @model_dir_argument
-@click.option("-M", "--m", "m", type=click.IntRange(2, 512), default=16, show_default=True,
+@click.option("-M", "--m", "m", type=click.IntRange(2, 512), default=32, show_default=True,
               help="Links per word in the HNSW graph: more is better recall and more memory (about 8*M bytes a word).")
 @click.option("--ef-construction", type=click.IntRange(min=1), default=100, show_default=True,
               help="Search width while building: more is a better graph, built more slowly.")
