@@ -174,6 +174,10 @@ def _worker_main(app, sock: socket.socket, parent: int, access_log: bool) -> int
             pass
     if os.getppid() != parent:              # the parent died before the line above
         return 0
+    # libuv (uvloop) accepts every pending connection in one wake-up, so one worker took
+    # both of two clients connecting at once while the other idled; with this it accepts
+    # one, then yields, and the next connection goes to another worker (read at first use)
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     return run(app, sock, access_log=access_log, worker=True)
 
 
