@@ -4,12 +4,12 @@ Starts `wordstack serve` on the default Shakespeare models (run `wordstack demo`
 first: it builds both in $WORDSTACK_HOME), drives Debian's Chromium through Selenium
 (chromedriver at /usr/bin/chromedriver; no driver download) and writes into docs/:
 
-    explorer-search.png      neighbours of "romeo" in both models, side by side, with their maps
+    explorer-search.png      neighbours of "romeo" in every model, side by side, with their maps
     explorer-completion.png  completion from the vocabulary while typing
     explorer-map.png         one model's map, a word hovered (highlighted in the lists too)
     explorer-analogy.png     man : king :: woman : ?
     explorer-odd.png         the odd one out of romeo juliet tybalt sword
-    explorer-unknown.png     an unknown word, its suggestions as links
+    explorer-unknown.png     a misspelt word: suggestions as links, and a subword model's answer
     explorer-phone.png       the search results at a phone's width
 
     python docs/make_screenshots.py [MODEL_DIR ...] [--out docs/]
@@ -129,7 +129,10 @@ def main():
 
             driver.set_window_size(1280, 700)
             driver.get(url + "?q=romeoo")
-            wait_for(driver, "#error .suggestion")
+            # no model knows it: an error with suggestions, or (a subword model served) per-model
+            # suggestions beside the subword model's answer
+            wait_for(driver, "#error .suggestion, article.model p.unknown .suggestion")
+            time.sleep(0.3)
             driver.save_screenshot(str(out / "explorer-unknown.png"))
             shots.append("explorer-unknown.png")
         finally:

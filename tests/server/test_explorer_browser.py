@@ -224,3 +224,23 @@ def test_api_errors_are_shown_in_the_page(driver, server):
     suggestion.click()
     wait(driver, lambda d: query_of(d).get("b") == [replacement])      # the analogy asked again with it
     assert len(lists(driver, "#analogy-results")) == 2
+
+
+def test_a_subword_model_answers_an_unknown_word_and_the_page_says_how(driver, small_model, subword_model):
+    vecs = ct.load_vectors(subword_model)
+    word = "romeoish"
+    assert word not in vecs.index and vecs.from_subwords(word)
+    with running_server([small_model, subword_model]) as served:
+        search(driver, served, word)
+        small, subwords = lists(driver)
+        assert small == []                                          # the plain model does not know it...
+        columns = css(driver, "#similar-results article.model")
+        assert "“romeoish” is not in this model's vocabulary" in css(columns[0], "p.unknown")[0].text
+        assert subwords == neighbours(subword_model, word)         # ...the subword model answers it
+        note = css(columns[1], "p.note.subwords")
+        assert len(note) == 1 and note[0].text == ("“romeoish” is not in this model's vocabulary: built from "
+                                                   "character n-grams (subwords).")
+        assert not css(columns[0], "p.note.subwords")
+        search(driver, served, "romeo")                             # a known word: no note
+        lists(driver)
+        assert not css(driver, "#similar-results p.note.subwords")

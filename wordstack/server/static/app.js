@@ -187,6 +187,12 @@
       column.append(h("p", { class: "unknown" }, `“${entry.unknown}” is not in this model's vocabulary. `,
         suggestionLinks({ unknown: entry.unknown, words: entry.suggestions })));
     } else {
+      if (entry.from_subwords) {   // a fastText model answered for words it has no row of
+        const words = entry.subword_terms.map((w) => `“${w}”`).join(", ");
+        column.append(h("p", { class: "note subwords" },
+          `${words} ${entry.subword_terms.length === 1 ? "is" : "are"} not in this model's vocabulary: ` +
+          "built from character n-grams (subwords)."));
+      }
       column.append(...[body(entry)].flat());
     }
     return column;
