@@ -348,6 +348,7 @@ class AnnIndex:
         self.ef_search = int(info["ef_search"])
         combined = info.get("ef_search_analogy")
         self.ef_search_combined = combined if isinstance(combined, int) and combined > 0 else 4 * self.ef_search
+        self._params: dict[int, object] = {}     # efSearch -> faiss's search parameters, made once (SWIG objects)
 
     def search(self, query: np.ndarray, k: int, restrict: int | None = None, combined: bool = False) -> np.ndarray:
         """Rows of the (about) ``k`` nearest unit rows to the unit vector ``query`` (D,), best first.
@@ -358,13 +359,20 @@ class AnnIndex:
         that as many candidates are seen).
         """
         faiss = _faiss()
-        params = faiss.SearchParametersHNSW()
         n_rows = self.faiss_index.ntotal
         widen = 1.0 if restrict is None else n_rows / max(restrict, 1)
         ef = self.ef_search_combined if combined else self.ef_search
-        params.efSearch = int(max(ef, k) * widen) + 1
+        width = int(max(ef, k) * widen) + 1
         selector = None
-        if restrict is not None:
+        if restrict is None:          # read-only once made: shared by concurrent searches
+            params = self._params.get(width)
+            if params is None:
+                params = faiss.SearchParametersHNSW()
+                params.efSearch = width
+                self._params[width] = params
+        else:
+            params = faiss.SearchParametersHNSW()
+            params.efSearch = width
             selector = faiss.IDSelectorRange(0, restrict)
             params.sel = selector
         _, found = self.faiss_index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k, params=params)

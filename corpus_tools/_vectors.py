@@ -80,6 +80,9 @@ class Vectors:
             raise ValueError(f"{len(words)} words but {unit.shape[0]} vector rows")
         self.words = list(words)
         self.unit = unit
+        # the same memory as a plain ndarray, for the query path: indexing and products on a
+        # np.memmap wrap every result in a memmap (__array_finalize__), ~30 us a query
+        self._matrix = np.asarray(unit)
         self.norms = np.ones(len(words), np.float32) if norms is None else np.asarray(norms)
         self.counts = np.zeros(len(words), np.int64) if counts is None else np.asarray(counts)
         self.meta = meta or {}
@@ -201,7 +204,7 @@ class Vectors:
         """The vocabulary row of ``word`` and its unit vector; row None when built from subwords."""
         if not self.from_subwords(word):
             i = self._row(word)
-            return i, self.unit[i]
+            return i, self._matrix[i]
         vec = self._subword_vector(word)
         return None, vec / np.linalg.norm(vec)
 
@@ -237,7 +240,7 @@ class Vectors:
         # half a full product, and a graph search that must skip most rows loses recall.
         if not exact and self.has_index and (restrict_vocab is None or 2 * restrict_vocab >= len(self)):
             return self._nearest_indexed(query / norm, set(exclude), topn, restrict_vocab)
-        mat = self.unit if restrict_vocab is None else self.unit[:restrict_vocab]
+        mat = self._matrix if restrict_vocab is None else self._matrix[:restrict_vocab]
         scores = mat @ (query / norm).astype(mat.dtype, copy=False)
         exclude = [i for i in set(exclude) if i < len(scores)]
         scores[exclude] = -np.inf
@@ -257,7 +260,7 @@ class Vectors:
         rows = np.array(sorted(set(rows.tolist()) - exclude), dtype=np.int64)
         if rows.size == 0:
             return []
-        scores = np.asarray(self.unit[rows], dtype=self.unit.dtype) @ query.astype(self.unit.dtype, copy=False)
+        scores = self._matrix[rows] @ query.astype(self._matrix.dtype, copy=False)
         order = np.lexsort((rows, -scores))[:topn]
         return [Neighbor(self.words[i], float(scores[j])) for j, i in zip(order, rows[order])]
 
