@@ -62,14 +62,18 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu(pid: int) -> float | None:
-    """CPU seconds of the server: its process and, with --workers, its worker processes."""
+def worker_pids(pid: int) -> list[int]:
+    """The server's worker processes (with --workers; Linux /proc), none otherwise."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            kids = [int(p) for p in fh.read().split()]
+            return [int(p) for p in fh.read().split()]
     except OSError:
-        kids = []
-    times = [cpu_seconds(p) for p in [pid, *kids]]
+        return []
+
+
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds of the server: its process and, with --workers, its worker processes."""
+    times = [cpu_seconds(p) for p in [pid, *worker_pids(pid)]]
     return None if times[0] is None else sum(t for t in times if t is not None)
 
 
@@ -159,9 +163,14 @@ def main():
     try:
         load(parsed.hostname, parsed.port, paths[: args.warmup], args.connections, args.max_seconds)
         server_cpu0 = server_cpu(proc.pid)
+        workers = worker_pids(proc.pid)
+        worker_cpu0 = [cpu_seconds(w) for w in workers]
         latencies, errors, seconds, client_cpu = load(parsed.hostname, parsed.port, paths[args.warmup:],
                                                       args.connections, args.max_seconds)
         server_cpu1 = server_cpu(proc.pid)
+        # how the connections spread over the workers: each worker's share of the CPU spent
+        spent = [(cpu_seconds(w) or 0.0) - (c or 0.0) for w, c in zip(workers, worker_cpu0)]
+        worker_shares = [round(x / sum(spent), 3) for x in spent] if spent and sum(spent) > 0 else None
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -192,6 +201,7 @@ def main():
         # CPU per request: what the server and this client cost, whatever else the machine runs
         "server_cpu_ms_per_request": round(cpu_per_request * 1000, 3) if cpu_per_request else None,
         "client_cpu_ms_per_request": round(client_cpu / max(len(latencies), 1) * 1000, 3),
+        "worker_cpu_shares": worker_shares,
         "server_start_seconds": round(start_seconds, 3),
         "server_exit_status": status,
         "cpus": os.cpu_count(),
