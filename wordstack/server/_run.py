@@ -159,7 +159,10 @@ def run(app, sock: socket.socket, *, access_log: bool = False, worker: bool = Fa
 def _describe(status: int) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        return f"killed by {signal.Signals(sig).name}" if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        try:
+            return f"killed by {signal.Signals(sig).name}"
+        except ValueError:   # pragma: no cover - a signal Python has no name for
+            return f"killed by signal {sig}"
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
@@ -237,6 +240,7 @@ def run_workers(app, sock: socket.socket, workers: int, *, access_log: bool = Fa
 
     original = {sig: signal.signal(sig, stop) for sig in EXIT_STATUS}
     crashes = 0
+    crash_loop = False
     try:
         for _ in range(workers):
             start()
@@ -252,15 +256,15 @@ def run_workers(app, sock: socket.socket, workers: int, *, access_log: bool = Fa
             if crashes >= CRASH_LIMIT:
                 log(f"wordstack serve: {crashes} workers in a row ended within {CRASH_SECONDS:g} s of their start "
                     f"(the last: {_describe(status)}); stopping the server")
+                crash_loop = True
                 stop(signal.SIGTERM, None)
-                stopping[:] = [0]
                 continue
             log(f"wordstack serve: worker {pid} ended ({_describe(status)}); starting another")
             start()
     finally:
         for sig, handler in original.items():
             signal.signal(sig, handler)
-    if stopping and stopping[0] == 0:
+    if crash_loop:
         return 1
     return EXIT_STATUS.get(stopping[0], 0) if stopping else 0
 
