@@ -31,6 +31,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from . import _screen
 from ._errors import UnknownWordError
 from ._model_dir import read_model_dir, read_ngrams, unit_rows
 from ._subwords import Subwords
@@ -94,6 +95,7 @@ class Vectors:
         self._padded = None
         self._ann = None
         self._ann_lock = threading.Lock()
+        self._screen = None
 
     # ------------------------------------------------------------------ loading
 
@@ -227,6 +229,31 @@ class Vectors:
 
     # ------------------------------------------------------------------ queries
 
+    def enable_screen(self, max_elements: int = _screen.MAX_SCREEN_ELEMENTS) -> bool:
+        """Keep an int8 copy of the vectors that makes exact queries read a quarter of the bytes.
+
+        Exact queries (no index, or ``exact=True``) then score every row in int8 and
+        re-score in float32 only the rows that could be among the best: the same answer
+        as the full float32 product (see :mod:`corpus_tools._screen` for the proof),
+        3-4x faster once the matrix is out of the processor's caches, as it is between
+        a server's requests. The copy costs one byte per vector element, in RAM, and is
+        built in about a millisecond per million elements. ``wordstack serve`` enables
+        it for every model it loads; a one-off query gains nothing from it.
+
+        Returns
+        -------
+        bool
+            True when the screen is (now) on; False when the model is larger than
+            ``max_elements`` elements, has more than 1,024 dimensions, or is not float32.
+        """
+        if self._screen is None:
+            matrix = self._matrix
+            if (matrix.dtype != np.float32 or not matrix.flags.c_contiguous
+                    or not _screen.screen_fits(matrix.shape, max_elements)):
+                return False
+            self._screen = _screen.Int8Screen(matrix)
+        return True
+
     def _nearest(self, query: np.ndarray, exclude: Iterable[int], topn: int,
                  restrict_vocab: int | None = None, exact: bool = True) -> list[Neighbor]:
         if not isinstance(topn, int) or topn < 1:
@@ -240,13 +267,17 @@ class Vectors:
         # half a full product, and a graph search that must skip most rows loses recall.
         if not exact and self.has_index and (restrict_vocab is None or 2 * restrict_vocab >= len(self)):
             return self._nearest_indexed(query / norm, set(exclude), topn, restrict_vocab)
-        mat = self._matrix if restrict_vocab is None else self._matrix[:restrict_vocab]
-        scores = mat @ (query / norm).astype(mat.dtype, copy=False)
-        exclude = [i for i in set(exclude) if i < len(scores)]
-        scores[exclude] = -np.inf
-        k = min(topn, len(scores) - len(exclude))
+        n_rows = len(self) if restrict_vocab is None else restrict_vocab
+        exclude = [i for i in set(exclude) if i < n_rows]
+        k = min(topn, n_rows - len(exclude))
         if k <= 0:
             return []
+        if self._screen is not None:
+            rows, scores = self._screen.top(query / norm, k, exclude, n_rows)
+            return [Neighbor(self.words[i], float(s)) for i, s in zip(rows.tolist(), scores.tolist())]
+        mat = self._matrix[:n_rows]
+        scores = mat @ (query / norm).astype(mat.dtype, copy=False)
+        scores[exclude] = -np.inf
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]
         return [Neighbor(self.words[i], float(scores[i])) for i in top]

@@ -78,10 +78,13 @@ class ModelSet:
     """The models a server answers from, side by side, in the order given.
 
     Each model's id is its folder name (``shakespeare-64d``), made unique by a suffix
-    (``-2``, ``-3``) when two folders share a name.
+    (``-2``, ``-3``) when two folders share a name. With ``screen`` (the default) each
+    model small enough gets its int8 screen (:meth:`corpus_tools.Vectors.enable_screen`):
+    the same exact answers, read from a quarter of the bytes; built here, before a
+    server forks its workers, so that they share one copy.
     """
 
-    def __init__(self, vectors_list: Sequence):
+    def __init__(self, vectors_list: Sequence, *, screen: bool = True):
         if not vectors_list:
             raise ValueError("a server needs at least one model folder")
         self.models: list[ServedModel] = []
@@ -93,6 +96,8 @@ class ModelSet:
                 k += 1
                 ident = f"{base}-{k}"
             seen.add(ident)
+            if screen and hasattr(vecs, "enable_screen"):
+                vecs.enable_screen()
             self.models.append(ServedModel(ident, vecs, PrefixIndex(vecs.words)))
 
     @classmethod
