@@ -26,6 +26,7 @@ process's peak RSS above its RSS before that build (Linux: /proc/self/clear_refs
     pip install hnswlib            # optional: without it the hnswlib row is skipped
     python benchmarks/bench_index.py                     # 1,000,000 x 300 (the lead's run)
     python benchmarks/bench_index.py --words 20000       # a minute: proves the script works
+    python benchmarks/bench_index.py --model DIR         # the queries of an indexed folder only
 """
 from __future__ import annotations
 
@@ -191,6 +192,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tmp", default=None, help="folder for the model (default: the system's temp folder)")
     ap.add_argument("--skip", default="", help="comma-separated: hnswlib, faiss-ivf")
+    ap.add_argument("--model", default=None,
+                    help="time the queries of this model folder and its index (made by an earlier run, e.g. "
+                         "`wordstack index`), without making or building anything; the build figures are the "
+                         "ones its meta.json records")
     args = ap.parse_args()
 
     import faiss
@@ -200,16 +205,30 @@ def main() -> None:
 
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     with tempfile.TemporaryDirectory(prefix="bench_index_", dir=args.tmp) as tmp:
-        folder = Path(tmp) / "model"
-        t0 = time.perf_counter()
-        make_model(folder, args.words, args.dim, args.seed)
-        make_s = time.perf_counter() - t0
-        with PeakMemory() as mem:
-            result = ct.build_index(folder, m=args.m, ef_construction=args.ef_construction,
-                                    target_recall=args.target_recall, queries=args.queries, seed=args.seed,
-                                    threads=args.threads)
-        info = result.info
-        vecs = ct.load_vectors(folder)
+        if args.model:              # an existing folder and its index: queries only
+            folder = Path(args.model)
+            make_s = None
+            mem = PeakMemory()
+            mem.peak = None
+            vecs = ct.load_vectors(folder)
+            if not vecs.has_index:
+                raise SystemExit(f"{folder} has no index: run `wordstack index {folder}` first")
+            info = vecs.index_info
+            index_path = folder / info["file"]
+            args.words, args.dim = vecs.unit.shape
+            skip |= {"hnswlib", "faiss-ivf"}
+        else:
+            folder = Path(tmp) / "model"
+            t0 = time.perf_counter()
+            make_model(folder, args.words, args.dim, args.seed)
+            make_s = round(time.perf_counter() - t0, 1)
+            with PeakMemory() as mem:
+                result = ct.build_index(folder, m=args.m, ef_construction=args.ef_construction,
+                                        target_recall=args.target_recall, queries=args.queries, seed=args.seed,
+                                        threads=args.threads)
+            info = result.info
+            index_path = result.path
+            vecs = ct.load_vectors(folder)
         unit = vecs.unit
         rng = np.random.default_rng(args.seed + 1)                  # other words than build_index's
         drawn = rng.choice(args.words, 2 * min(args.queries, args.words // 4), replace=False)
@@ -251,12 +270,13 @@ def main() -> None:
         if "faiss-ivf" not in skip:
             others["faiss_ivf"] = bench_faiss_ivf(unit, args.threads, tune_rows, held_rows[: args.timed], truth,
                                                   args.target_recall)
-        index_mb = result.path.stat().st_size / 2**20
+        index_mb = index_path.stat().st_size / 2**20
     emit({
         "benchmark": "index",
-        "words": args.words, "dim": args.dim, "data": "clustered: 100 topics x 20 Zipf-sized subtopics, "
-                                                      "power-law spectrum, rotated, shared mean (see docstring)",
-        "make_model_s": round(make_s, 1),
+        "words": args.words, "dim": args.dim,
+        "data": (f"the folder {args.model}" if args.model else "clustered: 100 topics x 20 Zipf-sized subtopics, "
+                 "power-law spectrum, rotated, shared mean (see docstring)"),
+        "make_model_s": make_s,
         "wordstack": {
             "library": f"faiss {faiss.__version__} HNSW,Flat", "M": info["M"],
             "ef_construction": info["ef_construction"], "ef_search": info["ef_search"],

@@ -350,8 +350,11 @@ class AnnIndex:
         self.ef_search_combined = combined if isinstance(combined, int) and combined > 0 else 4 * self.ef_search
         self._params: dict[int, object] = {}     # efSearch -> faiss's search parameters, made once (SWIG objects)
 
-    def search(self, query: np.ndarray, k: int, restrict: int | None = None, combined: bool = False) -> np.ndarray:
-        """Rows of the (about) ``k`` nearest unit rows to the unit vector ``query`` (D,), best first.
+    def search(self, query: np.ndarray, k: int, restrict: int | None = None, combined: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the (about) ``k`` nearest unit rows to the unit vector ``query`` (D,), best
+        first, and their inner products with it (float32, computed by faiss from the vectors
+        the index stores: the model's unit rows, as its fingerprint checks).
 
         ``combined``: the query is a sum of several words (an analogy), searched with
         ``ef_search_analogy``. ``restrict``: only rows below it (faiss's
@@ -375,10 +378,12 @@ class AnnIndex:
             params.efSearch = width
             selector = faiss.IDSelectorRange(0, restrict)
             params.sel = selector
-        _, found = self.faiss_index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k, params=params)
+        scores, found = self.faiss_index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k,
+                                                params=params)
         del selector
         row = found[0]
-        return row[row >= 0]
+        kept = row >= 0
+        return row[kept], scores[0][kept]
 
 
 def _bad_index(file: Path, why: str) -> IndexMismatchError:

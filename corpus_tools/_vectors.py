@@ -274,26 +274,28 @@ class Vectors:
             return []
         if self._screen is not None:
             rows, scores = self._screen.top(query / norm, k, exclude, n_rows)
-            return [Neighbor(self.words[i], float(s)) for i, s in zip(rows.tolist(), scores.tolist())]
+            words = self.words
+            return [Neighbor(words[i], s) for i, s in zip(rows.tolist(), scores.tolist())]
         mat = self._matrix[:n_rows]
         scores = mat @ (query / norm).astype(mat.dtype, copy=False)
         scores[exclude] = -np.inf
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]
-        return [Neighbor(self.words[i], float(scores[i])) for i in top]
+        words = self.words
+        return [Neighbor(words[i], s) for i, s in zip(top.tolist(), scores[top].tolist())]
 
     def _nearest_indexed(self, query: np.ndarray, exclude: set[int], topn: int,
                          restrict_vocab: int | None) -> list[Neighbor]:
-        """Candidates from the index, scored and ordered as :meth:`_nearest` scores and orders all rows."""
+        """The index's candidates without ``exclude``, ordered as :meth:`_nearest` orders all
+        rows (score, then row), with the inner products the index computed from the same
+        float32 unit rows."""
         limit = len(self) if restrict_vocab is None else restrict_vocab
         k = min(topn + len(exclude), limit)
-        rows = self._index().search(query.astype(np.float32), k, restrict_vocab, combined=len(exclude) > 1)
-        rows = np.array(sorted(set(rows.tolist()) - exclude), dtype=np.int64)
-        if rows.size == 0:
-            return []
-        scores = self._matrix[rows] @ query.astype(self._matrix.dtype, copy=False)
-        order = np.lexsort((rows, -scores))[:topn]
-        return [Neighbor(self.words[i], float(scores[j])) for j, i in zip(order, rows[order])]
+        rows, scores = self._index().search(query.astype(np.float32), k, restrict_vocab, combined=len(exclude) > 1)
+        found = [(-s, i) for i, s in zip(rows.tolist(), scores.tolist()) if i not in exclude]
+        found.sort()
+        words = self.words
+        return [Neighbor(words[i], -s) for s, i in found[:topn]]
 
     def most_similar(self, positive: str | Sequence[str], topn: int = 10, *,
                      negative: Sequence[str] = (), restrict_vocab: int | None = None,

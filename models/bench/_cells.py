@@ -38,7 +38,7 @@ from ..tasks import make_task
 from ..training._checkpoint import is_checkpoint, load_model
 
 __all__ = ["CELL_FORMAT", "CELL_VERSION", "CellSpec", "CellProgress", "CellState", "run_cell", "score_evaluation",
-           "read_cell", "write_cell", "is_cell_result", "cell_files", "versions"]
+           "read_cell", "write_cell", "is_cell_result", "cell_files", "versions", "choose_strengths", "wants_retest"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class CellSpec:
     n_per_length: int
     test_seed: int
     checkpoint_seconds: float = 30.0
+    strengths: str = "soft"              # the test's memory strengths: "soft" or "validated" (see _recipes)
 
     @property
     def name(self) -> str:
@@ -253,22 +254,49 @@ def _test(model, spec: CellSpec, task, progress) -> dict[str, Any]:
         if progress is not None:
             progress(CellProgress(spec.name, "eval", p.steps, p.total_steps))
 
+    train_lengths = tuple(spec.hyper["lengths"])
+    inference = None
+    if spec.strengths == "validated" and model.memory is not None:
+        inference = choose_strengths(model, train_lengths, int(spec.n_per_length), int(spec.test_seed))
     t0 = time.monotonic()
     test = model.evaluate(tuple(spec.test_lengths), n_per_length=int(spec.n_per_length), seed=int(spec.test_seed),
                           callback=on_eval)
     test_seconds = time.monotonic() - t0
     t0 = time.monotonic()
-    train_lengths = tuple(spec.hyper["lengths"])
     seen = model.evaluate(train_lengths, n_per_length=int(spec.n_per_length), seed=int(spec.test_seed))
     scores = score_evaluation(test)
     inside = score_evaluation(seen)
-    return {**{k: scores[k] for k in ("score", "whole_sequence", "fine")},
-            "test": {"lengths": list(spec.test_lengths), "n_per_length": int(spec.n_per_length),
-                     "seed": int(spec.test_seed), "seconds": round(test_seconds, 3)},
-            "by_length": scores["by_length"],
-            "in_distribution": {"lengths": list(train_lengths), "score": inside["score"],
-                                "whole_sequence": inside["whole_sequence"],
-                                "seconds": round(time.monotonic() - t0, 3)}}
+    result = {**{k: scores[k] for k in ("score", "whole_sequence", "fine")},
+              "test": {"lengths": list(spec.test_lengths), "n_per_length": int(spec.n_per_length),
+                       "seed": int(spec.test_seed), "seconds": round(test_seconds, 3)},
+              "by_length": scores["by_length"],
+              "in_distribution": {"lengths": list(train_lengths), "score": inside["score"],
+                                  "whole_sequence": inside["whole_sequence"],
+                                  "seconds": round(time.monotonic() - t0, 3)}}
+    if inference is not None:
+        result["inference"] = inference
+    return result
+
+
+def choose_strengths(model, train_lengths, n_per_length: int, seed: int) -> dict[str, Any]:
+    """Set ``model.inference_strengths`` to "hard" when hard strengths score at least as well
+    as soft ones on the training lengths (per token), else "soft"; returns the record of the
+    choice: ``{"rule": "validated", "strengths", "in_distribution": {"soft", "hard"}}``."""
+    found = {}
+    for mode in ("soft", "hard"):
+        model.set_params(inference_strengths=mode)
+        found[mode] = score_evaluation(model.evaluate(tuple(train_lengths), n_per_length=n_per_length,
+                                                      seed=seed))["score"]
+    chosen = "hard" if found["hard"] >= found["soft"] else "soft"
+    model.set_params(inference_strengths=chosen)
+    return {"rule": "validated", "strengths": chosen, "in_distribution": found}
+
+
+def wants_retest(result: dict, strengths: str) -> bool:
+    """Whether a finished result was tested under another rule than ``strengths`` asks
+    (its checkpoint is then tested again; training is not repeated)."""
+    rule = (result.get("inference") or {}).get("rule", "soft")
+    return rule != strengths
 
 
 # ----------------------------------------------------------------------------- result files

@@ -22,13 +22,14 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from corpus_tools.atomic import atomic_path, exclusive_lock, folder_entries, read_small_json
 
-from ._cells import read_cell
+from ._cells import read_cell, wants_retest
+from ._recipes import test_strengths
 
 __all__ = ["MARKER", "RESULTS_FORMAT", "Protocol", "open_results", "read_marker", "grid_lock", "plan_cells",
            "is_results_folder", "record_plan"]
@@ -157,6 +158,7 @@ class CellPlan:
     done: dict[tuple[str, str, int], dict]         # finished results
     damaged: dict[tuple[str, str, int], str]       # why their result file is damaged
     partial: set                                   # cells with a checkpoint and no result
+    retest: set = field(default_factory=set)       # finished cells to test again (see _cells.wants_retest)
 
     @property
     def to_run(self) -> list[tuple[str, str, int]]:
@@ -169,12 +171,15 @@ def plan_cells(out: str | Path, tasks: list[str], models: dict[str, int]) -> Cel
     n_seeds = max(models.values()) if models else 0
     cells = [(task, model, seed) for seed in range(n_seeds) for task in tasks for model, k in models.items()
              if seed < k]
-    plan = CellPlan(cells, {}, {}, set())
+    plan = CellPlan(cells, {}, {}, set(), set())
     if not Path(out).is_dir():
         return plan
     for cell in cells:
         state = read_cell(out, *cell)
-        if state.status == "done":
+        if state.status == "done" and state.checkpoint and wants_retest(state.result, test_strengths(*cell[:2])):
+            plan.retest.add(cell)         # tested under another rule: its checkpoint is tested again
+            plan.partial.add(cell)
+        elif state.status == "done":
             plan.done[cell] = state.result
         elif state.status == "damaged":
             plan.damaged[cell] = state.reason

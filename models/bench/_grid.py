@@ -32,7 +32,7 @@ from ..training._checkpoint import is_checkpoint
 from ._cells import CellProgress, CellSpec, cell_files, set_aside_damaged, write_cell
 from ._folder import MARKER, Protocol, grid_lock, open_results, plan_cells, record_plan
 from ._recipes import (N_PER_LENGTH, TEST_LENGTHS, TEST_SEED, TRAIN_LENGTHS, bench_recipe, check_models,
-                       check_tasks, chomsky_tasks)
+                       check_tasks, chomsky_tasks, test_strengths)
 from ._workers import DaskBackend, Event, InlineBackend, ProcessBackend, check_scheduler, import_distributed
 
 __all__ = ["GridProgress", "GridOutcome", "run_grid", "DEFAULT_SEEDS", "parse_models"]
@@ -253,7 +253,8 @@ def run_grid(out: str | Path, *, tasks=None, models=None, seeds: int = DEFAULT_S
             hyper, task_options = bench_recipe(task, model, n_steps=n_steps)
             for seed in range(models[model]):
                 spec = CellSpec(task, model, seed, hyper, task_options, protocol.test_lengths,
-                                protocol.n_per_length, protocol.test_seed, float(checkpoint_seconds))
+                                protocol.n_per_length, protocol.test_seed, float(checkpoint_seconds),
+                                test_strengths(task, model))
                 specs[spec.name] = spec
     marker = open_results(out, protocol)
     with grid_lock(out):
@@ -266,6 +267,9 @@ def run_grid(out: str | Path, *, tasks=None, models=None, seeds: int = DEFAULT_S
         driver = _Driver(out, plan, specs, callback, outcome)
         for path in outcome.set_aside:
             driver.report(message=f"damaged result set aside as {path}; its cell runs again")
+        for t, m, k in sorted(plan.retest):
+            driver.report(message=f"{t}/{m}/seed{k} was tested with soft memory strengths; its recipe now "
+                                  "chooses them on the training lengths: testing its checkpoint again")
         todo = [f"{t}/{m}/seed{s}" for t, m, s in plan.to_run]
         if scheduler is not None:
             backend = DaskBackend(scheduler, driver.on_event, out / MARKER, marker["id"])

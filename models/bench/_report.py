@@ -192,12 +192,32 @@ def render_markdown(table: BenchTable, *, pictures: dict[str, str] | None = None
     curves = [t for t in table.tasks if pictures and t in pictures]
     if curves:
         lines += ["## Accuracy by length", ""] + [f"- [{t.replace('_', ' ')}]({pictures[t]})" for t in curves] + [""]
+    lines += _strength_lines(table)
     lines += _cost_lines(table)
     if table.damaged:
         lines += ["## Damaged result files (left out)", ""] + [f"- {d}" for d in table.damaged] + [""]
     if command:
         lines += ["Rebuild this page (after more cells finish) with:", "", "```bash", command, "```", ""]
     return "\n".join(lines)
+
+
+def _strength_lines(table: BenchTable) -> list[str]:
+    """Which cells chose hard memory strengths on the training lengths, and their scores there."""
+    chosen = [(task, model, r) for (task, model), e in table.cells.items() for r in e.results if r.get("inference")]
+    if not chosen:
+        return []
+    lines = ["## Memory strengths at test", "",
+             "These cells were tested with the push and pop strengths chosen on the training lengths: each "
+             "trained model is scored there with soft strengths and with hard ones (rounded to 0 or 1), and "
+             "tested with hard ones when they score at least as well (`models/bench/_recipes.py`, "
+             "`VALIDATED_STRENGTHS`). Per-token % on the training lengths:", "",
+             "| cell | soft | hard | tested with | score |", "|---|---|---|---|---|"]
+    for task, model, r in sorted(chosen, key=lambda c: (c[0], c[1], c[2]["seed"])):
+        inf = r["inference"]
+        found = inf.get("in_distribution") or {}
+        lines.append(f"| {task}/{model}/seed{r['seed']} | {_pct(found.get('soft'))} | {_pct(found.get('hard'))} | "
+                     f"{inf.get('strengths')} | {_pct(r['score'])} |")
+    return lines + [""]
 
 
 def _cost_lines(table: BenchTable) -> list[str]:

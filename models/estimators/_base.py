@@ -124,6 +124,15 @@ class SequenceModel(GradientEstimator):
 
     # ------------------------------------------------------------------ set-up
 
+    def set_params(self, **params):
+        """Set hyperparameters (see :meth:`GradientEstimator.set_params`); the cached inference
+        kernel is dropped, since it was built with the old ones (backend, the memory's
+        inference strengths, ...). Returns ``self``."""
+        super().set_params(**params)
+        self._eval_kernel = None
+        self._eval_capacity = (0, 0)
+        return self
+
     def _check_fitted(self) -> None:
         if getattr(self, "params_", None) is None:
             raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(task) or load a checkpoint")

@@ -108,6 +108,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
     cdef int W, P, R, D, K, Din, Lmax, separator, n_symbols
     cdef double aux_hidden, aux_memory
     cdef public double sharpen
+    cdef bint hard                       # inference: push and pop strengths rounded to 0 or 1
     cdef public double aux_loss
     cdef double* E
     cdef double* dE
@@ -167,7 +168,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
     def __init__(self, dict params, dict grads, *, str controller, memory, int width, str head,
                  int batch_size, int max_length, int separator=-1, bint stop_gradient=False,
                  double aux_hidden=0.0, double aux_memory=0.0, int n_symbols=0, double sharpen=0.0,
-                 bint inference=False):
+                 bint inference=False, bint hard=False):
         if controller not in ("rnn", "lstm"):
             raise ValueError(f"controller must be 'rnn' or 'lstm', got {controller!r}")
         self.has_memory = memory is not None
@@ -196,6 +197,10 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.separator, self.stop_gradient = separator, stop_gradient
         self.aux_hidden, self.aux_memory, self.n_symbols = aux_hidden, aux_memory, n_symbols
         self.sharpen = sharpen
+        if hard and not inference:
+            raise ValueError("hard strengths (rounded to 0 or 1) have no gradient: only an inference kernel "
+                             "(inference=True) takes hard=True")
+        self.hard = hard
         self.aux_loss = 0.0
         cdef int D = self.D, Din = self.Din, K = self.K, R = self.R, V = n_symbols
         self.E = self.dE = NULL
@@ -361,7 +366,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
 
     cdef void _controller_steps(self, int t0, int t1) noexcept nogil:
         """Steps t0 .. t1-1 of the controller, memory-facing layer and memory (steps < t0 done)."""
-        cdef int t, b, B = self.B, H = self.hidden_size, K = self.K, R = self.R
+        cdef int t, b, j, B = self.B, H = self.hidden_size, K = self.K, R = self.R
         cdef int D = self.D, Din = self.Din, n = B * H, gates = (4 if self.lstm else 1) * H
         cdef double* Ut
         cdef double* Gt
@@ -397,6 +402,9 @@ cdef class MemoryRNNKernel(SequenceKernel):
             for b in range(B):
                 ws_sigmoid_inplace(Mt + b * K, 2 * self.P)
                 ws_tanh_inplace(Mt + b * K + 2 * self.P, K - 2 * self.P)
+                if self.hard:                                # each strength 0 or 1: above or below 0.5
+                    for j in range(2 * self.P):
+                        Mt[b * K + j] = 1.0 if Mt[b * K + j] > 0.5 else 0.0
             self._memory_forward(t)
 
     def infer(self, int k, callback=None, int report_steps=256):

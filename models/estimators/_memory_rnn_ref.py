@@ -103,7 +103,7 @@ class MemoryRNNKernel(SequenceKernelBase):
 
     def __init__(self, params, grads, *, controller, memory, width, head, batch_size, max_length,
                  separator=-1, stop_gradient=False, aux_hidden=0.0, aux_memory=0.0, n_symbols=0,
-                 sharpen=0.0, inference=False):
+                 sharpen=0.0, inference=False, hard=False):
         super().__init__(params, grads, head=head, batch_size=batch_size, max_length=max_length)
         self.controller = controller
         self.memory = memory
@@ -118,6 +118,10 @@ class MemoryRNNKernel(SequenceKernelBase):
         self.n_symbols = int(n_symbols)
         self.sharpen = float(sharpen)
         self.inference = bool(inference)
+        if hard and not inference:
+            raise ValueError("hard strengths (rounded to 0 or 1) have no gradient: only an inference kernel "
+                             "(inference=True) takes hard=True")
+        self.hard = bool(hard)
         self._trace = None
         #: The weighted auxiliary losses of the last ``loss_and_grad`` (0 when off).
         self.aux_loss = 0.0
@@ -200,6 +204,8 @@ class MemoryRNNKernel(SequenceKernelBase):
             if self.memory:
                 m = Hs[t + 1] @ p["W_mem"] + p["b_mem"]                    # (B, K)
                 M[t, :, :2 * P] = sigmoid(m[:, :2 * P])                    # push, pop strengths
+                if self.hard:                                               # rounded: above or below 0.5
+                    M[t, :, :2 * P] = (M[t, :, :2 * P] > 0.5).astype(np.float64)
                 M[t, :, 2 * P:] = np.tanh(m[:, 2 * P:])                    # values
                 reads[t] = self._memory_step(t, mb, M[t, :, :P], M[t, :, P:2 * P], M[t, :, 2 * P:])
             if callback is not None and ((t + 1) % self.report_steps == 0 or t + 1 == T):

@@ -27,12 +27,13 @@ __all__ = ["TrainOutcome", "train_checkpoint", "evaluate_checkpoint", "run_check
 
 #: Hyperparameters only the memory models have (an error without ``memory``).
 MEMORY_OPTIONS = ("memory_width", "embedding_size", "push_bias", "pop_bias", "stop_gradient", "aux_hidden",
-                  "aux_memory", "restart_after", "final_learning_rate", "final_decay", "sharpen")
+                  "aux_memory", "restart_after", "final_learning_rate", "final_decay", "sharpen",
+                  "inference_strengths")
 
 logger = logging.getLogger(__name__)
 
 # Hyperparameters a resumed run may change without breaking the data stream.
-_RESUMABLE_CHANGES = {"n_steps", "backend", "n_threads", "divergence_factor"}
+_RESUMABLE_CHANGES = {"n_steps", "backend", "n_threads", "divergence_factor", "inference_strengths"}
 
 
 @dataclass

@@ -59,6 +59,7 @@ def test_cell_scores_match_the_models_predictions(tmp_path):
     _grid(tmp_path / "r", tasks=["reverse_string"], models="stack", n_steps=60)
     result = _json(tmp_path / "r" / "reverse_string" / "stack" / "seed0.json")
     model = models.load(tmp_path / "r" / "reverse_string" / "stack" / "seed0.ckpt")
+    model.set_params(inference_strengths=result["inference"]["strengths"])    # as the cell chose (see below)
     task = model.task_
     per_token, whole = [], []
     for length in range(41, 46):
@@ -231,3 +232,52 @@ def test_bad_grids_are_refused_before_anything_is_written(tmp_path):
     _grid(tmp_path / "r", tasks=["parity_check"], models="lstm")
     with pytest.raises(ValueError, match="another protocol.*--n-per-length 2 there, 3 asked"):
         _grid(tmp_path / "r", tasks=["parity_check"], models="lstm", n_per_length=3)
+
+
+# ----------------------------------------------------------------------------- memory strengths
+
+
+def test_reversal_cells_choose_their_strengths_on_the_training_lengths(tmp_path):
+    """A validated cell scores soft and hard strengths on lengths 1-40 and tests with the
+    better (hard on a tie); the record matches evaluations made here."""
+    from models.bench._recipes import test_strengths
+
+    assert test_strengths("reverse_string", "stack") == "validated"
+    assert test_strengths("reverse_string", "lstm") == "soft" and test_strengths("parity_check", "stack") == "soft"
+    _grid(tmp_path / "r", tasks=["reverse_string"], models="lstm,stack", n_steps=60)
+    r = _json(tmp_path / "r" / "reverse_string" / "stack" / "seed0.json")
+    inference = r["inference"]
+    assert inference["rule"] == "validated" and set(inference["in_distribution"]) == {"soft", "hard"}
+    model = models.load(tmp_path / "r" / "reverse_string" / "stack" / "seed0.ckpt")
+    found = {}
+    for mode in ("soft", "hard"):
+        model.set_params(inference_strengths=mode)
+        found[mode] = models.score_evaluation(model.evaluate((1, 40), n_per_length=2, seed=12345))["score"]
+    assert inference["in_distribution"] == found
+    assert inference["strengths"] == ("hard" if found["hard"] >= found["soft"] else "soft")
+    model.set_params(inference_strengths=inference["strengths"])
+    test = models.score_evaluation(model.evaluate((41, 45), n_per_length=2, seed=12345))
+    assert r["score"] == test["score"] and r["by_length"]["per_token"] == test["by_length"]["per_token"]
+    assert "inference" not in _json(tmp_path / "r" / "reverse_string" / "lstm" / "seed0.json")
+    from models.bench._report import collect_results, render_markdown
+
+    page = render_markdown(collect_results(tmp_path / "r"))
+    row = f"| reverse_string/stack/seed0 | {found['soft'] * 100:.1f} | {found['hard'] * 100:.1f} | {inference['strengths']} |"
+    assert "## Memory strengths at test" in page and row in page and "reverse_string/lstm/seed0 |" not in page
+
+
+def test_a_cell_tested_under_the_old_rule_is_tested_again_not_retrained(tmp_path):
+    out = tmp_path / "r"
+    _grid(out, tasks=["reverse_string"], models="stack", n_steps=40)
+    path = out / "reverse_string" / "stack" / "seed0.json"
+    new = _json(path)
+    old = {k: v for k, v in new.items() if k != "inference"}           # as the grid wrote it before the rule
+    path.write_text(json.dumps(old), encoding="utf-8")
+    messages = []
+    outcome = _grid(out, tasks=["reverse_string"], models="stack", n_steps=40,
+                    callback=lambda p: p.message and messages.append(p.message))
+    assert len(outcome.results) == 1 and any("testing its checkpoint again" in m for m in messages)
+    again = _json(path)
+    assert again["inference"] == new["inference"] and again["by_length"] == new["by_length"]
+    assert again["train"]["resumed_from_step"] == 40 and again["train"]["steps"] == 40      # tested only
+    assert _grid(out, tasks=["reverse_string"], models="stack", n_steps=40).results == []   # now up to date

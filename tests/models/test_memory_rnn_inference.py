@@ -142,3 +142,77 @@ def test_evaluation_in_chunks_sees_the_same_sequences(task, monkeypatch):
         whole.n_sequences, whole.n_symbols, whole.correct_symbols, whole.correct_sequences)
     assert m.fine_sum == pytest.approx(whole.fine_sum, rel=1e-12)
     assert m.loss_sum == pytest.approx(whole.loss_sum, rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- hard strengths
+
+
+def _hard_reference_probs(model, batch):
+    """The full-history forward pass of the numpy twin with its strengths rounded by hand:
+    the sigmoid of the reference replaced by one that rounds the push and pop block."""
+    from models.estimators import _memory_rnn_ref as ref
+
+    P = 2 if model.memory == "deque" else 1
+    T, B = batch.inputs.shape[:2]
+    kernel = ref.MemoryRNNKernel(model.params_.values, model.params_.grads, batch_size=B, max_length=T,
+                                 **model._kernel_options())
+    real = ref.sigmoid
+
+    def rounding(a):
+        out = real(a)
+        if out.ndim == 2 and out.shape[1] == 2 * P:          # the push and pop block of a step
+            out = (out > 0.5).astype(np.float64)
+        return out
+
+    probs = np.zeros((1, T, B, model.task_.n_outputs))
+    kernel.bind(np.ascontiguousarray(batch.inputs)[None], np.ascontiguousarray(batch.targets)[None],
+                np.ascontiguousarray(batch.mask)[None], probs)
+    ref.sigmoid = rounding
+    try:
+        kernel.forward(0)
+    finally:
+        ref.sigmoid = real
+    return probs[0]
+
+
+@pytest.mark.parametrize("memory", ("stack", "queue", "deque"))
+@pytest.mark.parametrize("controller", CONTROLLERS)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hard_strengths_round_each_push_and_pop(backend, controller, memory):
+    """inference_strengths="hard": both kernels give the probabilities of the forward pass
+    with every push and pop strength rounded to 0 or 1, and they differ from the soft ones."""
+    model, *_ = tiny_model(controller, memory, backend, vocab=5, hidden=7, width=4, embedding=6, seed=3)
+    batch = model.task_.sample(np.random.default_rng(4), 3, 9)
+    soft = model.predict_proba(batch)
+    model.set_params(inference_strengths="hard")
+    hard = model.predict_proba(batch)
+    np.testing.assert_allclose(hard, _hard_reference_probs(model, batch), rtol=0, atol=1e-12)
+    assert np.abs(hard - soft).max() > 1e-3
+    model.set_params(inference_strengths="soft")                  # the cached kernel follows the setting
+    np.testing.assert_array_equal(model.predict_proba(batch), soft)
+
+
+def test_hard_strengths_are_for_inference_only():
+    model, *_ = tiny_model("lstm", "stack", "cython")
+    from models.estimators import _memory_rnn_ref as ref
+    from models.estimators._memory_model import memory_rnn_kernels
+
+    for module in (memory_rnn_kernels("cython"), ref):
+        with pytest.raises(ValueError, match="only an inference kernel"):
+            module.MemoryRNNKernel(model.params_.values, model.params_.grads, batch_size=1, max_length=3,
+                                   hard=True, **model._kernel_options())
+    with pytest.raises(ValueError, match="'soft' or 'hard'"):
+        MemoryRNN(inference_strengths="rounded")._validate_params()
+    with pytest.raises(ValueError, match="no memory"):
+        MemoryRNN(memory=None, inference_strengths="hard")._validate_params()
+
+
+def test_set_params_drops_the_cached_inference_kernel():
+    model, *_ = tiny_model("lstm", "queue", "cython", vocab=5, hidden=7, width=4, embedding=6)
+    batch = model.task_.sample(np.random.default_rng(0), 2, 6)
+    model.predict_proba(batch)
+    assert model._eval_kernel is not None
+    model.set_params(backend="numpy")
+    assert model._eval_kernel is None
+    model.predict_proba(batch)
+    assert type(model._eval_kernel).__module__.endswith("_memory_rnn_ref")
