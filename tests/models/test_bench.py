@@ -243,7 +243,8 @@ def test_reversal_cells_choose_their_strengths_on_the_training_lengths(tmp_path)
     from models.bench._recipes import test_strengths
 
     assert test_strengths("reverse_string", "stack") == "validated"
-    assert test_strengths("reverse_string", "lstm") == "soft" and test_strengths("parity_check", "stack") == "soft"
+    assert test_strengths("reverse_string", "lstm") == "soft" and test_strengths("parity_check", "rnn") == "soft"
+    assert test_strengths("parity_check", "deque") == "validated"
     _grid(tmp_path / "r", tasks=["reverse_string"], models="lstm,stack", n_steps=60)
     r = _json(tmp_path / "r" / "reverse_string" / "stack" / "seed0.json")
     inference = r["inference"]
