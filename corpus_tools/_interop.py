@@ -35,6 +35,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._page_cache import WriteBehind
 from ._model_dir import check_model_out, iter_model_rows, model_meta, stream_model_dir
 from ._vectors import Vectors
 from ._w2v_stream import CHUNK_BYTES, FORMATS, MAX_DIMENSIONS, VectorsFileError, VectorsStream, read_ahead
@@ -347,6 +348,7 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
     with atomic_path(out, replace_if=False, refusal=_EXPORT_REFUSAL) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(f"{n_words} {dim}\n".encode("ascii"))
+            behind = WriteBehind(fh)                                # a big file does not fill the page cache
             for words, raw in blocks:                               # raw: (b, D) float32, the original vectors
                 text = words.decode("utf-8")
                 spaced = _INNER_SPACE.search(text)
@@ -365,6 +367,7 @@ def export_vectors(model: str | os.PathLike | Vectors, out: str | os.PathLike, *
                     lines = (w + " " + row_fmt % tuple(row) + tail
                              for w, row in zip(text.split("\n"), raw.astype(np.float64).tolist()))
                     fh.write("".join(lines).encode("utf-8"))
+                behind.written()
                 done += len(raw)
                 if progress is not None:
                     progress(done, n_words)

@@ -52,6 +52,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 import numpy as np
 
 from ._errors import ModelError
+from ._page_cache import WriteBehind
 from .atomic import atomic_dir, check_folder_replaceable, folder_entries, read_small_json, recover_dir
 
 MODEL_FORMAT = "wordstack-word2vec/1"
@@ -437,6 +438,7 @@ class ModelDirStream:
         self._vectors = open(folder / VECTORS, "wb")
         self._vectors.write(npy_header(0, dim))
         self._vocab = open(folder / VOCAB, "wb")
+        self._behind = WriteBehind(self._vectors)    # a big model does not fill the page cache
 
     def add(self, words: bytes, unit: np.ndarray, norms: np.ndarray) -> None:
         """Append rows: ``words`` (UTF-8, each word followed by ``\\n``, no tab), ``unit`` of shape (n, D)
@@ -446,6 +448,7 @@ class ModelDirStream:
             raise ValueError(f"rows of shape {unit.shape} and {len(norms)} norms for a folder of {self.dim} "
                              "dimensions")
         self._vectors.write(memoryview(unit).cast("B"))
+        self._behind.written()
         self._vocab.write(words.replace(b"\n", b"\t0\n"))
         self._norms.append(np.array(norms, dtype=np.float32))
         self.n_rows += len(unit)
@@ -488,6 +491,7 @@ class ModelDirStream:
         self.n_rows = int(keep.sum())
         self._vectors = open(self.folder / VECTORS, "r+b")
         self._vectors.seek(0, os.SEEK_END)
+        self._behind = WriteBehind(self._vectors)
         self._vocab = open(self.folder / VOCAB, "ab")
 
     def _finish(self) -> None:

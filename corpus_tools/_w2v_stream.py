@@ -39,6 +39,7 @@ from typing import Callable, Iterator, TypeVar
 import numpy as np
 
 from ._errors import ModelError
+from ._page_cache import drop_read
 
 T = TypeVar("T")
 
@@ -214,6 +215,7 @@ class _Buffer:
                                    "download or export it again") from exc
         finally:
             view.release()
+        drop_read(self.raw)          # a multi-GB source does not push the user's files out of the cache
 
     def position(self) -> int:
         """Bytes of the file on disk read so far (compressed bytes for a compressed file)."""
