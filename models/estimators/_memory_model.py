@@ -116,6 +116,13 @@ class MemoryRNN(SequenceModel):
         step by step and the read drifts into the next value on longer sequences. From the
         start it stops the queue from learning at all (the push strengths of 0.5 are
         driven apart before the read means anything).
+    final_phase_at : float or None, default None
+        Start the final phase (``final_learning_rate`` and ``sharpen``) at the first
+        block end at or after this fraction of ``n_steps`` (in (0, 1]), whatever the
+        curriculum, if a growing curriculum has not started it earlier by reaching the
+        longest lengths. A uniform curriculum (the Chomsky-hierarchy benchmark's) never
+        reaches them by growing, so without this it never has a final phase. None: only
+        by growing.
     inference_strengths : {"soft", "hard"}, default "soft"
         How ``predict``, ``evaluate`` and ``run`` use the push and pop strengths.
         "hard": each is rounded to 0 or 1 (above or below 0.5), so that a memory
@@ -184,7 +191,8 @@ class MemoryRNN(SequenceModel):
                  embedding_size: int = 32, push_bias=None, pop_bias=None,
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
                  restart_after: int | None = 32_000, final_learning_rate: float | None = 3e-4,
-                 final_decay: str = "constant", sharpen: float = 0.0, inference_strengths: str = "soft",
+                 final_decay: str = "constant", sharpen: float = 0.0, final_phase_at: float | None = None,
+                 inference_strengths: str = "soft",
                  forget_bias: float = 1.0, hidden_size: int = 64,
                  optimizer: str = "adam", learning_rate: float = 3e-3, clip_norm: float | None = 1.0,
                  batch_size: int = 16, n_steps: int = 5000, curriculum: str = "grow", curriculum_start: int | None = 12, **params):
@@ -244,6 +252,11 @@ class MemoryRNN(SequenceModel):
                                                      or self.final_learning_rate <= 0):
             raise ValueError(f"final_learning_rate must be a number > 0, or None (keep learning_rate), got "
                              f"{self.final_learning_rate!r}")
+        if self.final_phase_at is not None and (not _is_number(self.final_phase_at)
+                                                or not 0 < self.final_phase_at <= 1):
+            raise ValueError(f"final_phase_at must be a fraction of n_steps in (0, 1], or None (the final phase "
+                             f"only once a growing curriculum reaches the longest lengths), got "
+                             f"{self.final_phase_at!r}")
         if self.final_decay not in ("linear", "constant"):
             raise ValueError(f"final_decay must be 'linear' or 'constant', got {self.final_decay!r}")
         if not isinstance(self.stop_gradient, (bool, np.bool_)):
@@ -294,7 +307,8 @@ class MemoryRNN(SequenceModel):
                              high=int(self._train_lengths(task)[-1]),
                              restart=self._restart, restarts=self.restarts_, restart_after=self.restart_after,
                              final_learning_rate=self.final_learning_rate, final_decay=self.final_decay,
-                             sharpen=self.sharpen)
+                             sharpen=self.sharpen,
+                             final_phase_at=None if self.final_phase_at is None else float(self.final_phase_at))
 
     @property
     def _curriculum_start_length(self) -> int:

@@ -20,6 +20,7 @@ curve only, at block ends, so they are reproducible and survive checkpoints.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -150,9 +151,10 @@ class BlockEndRules:
       curriculum still at ``start_length``), ``restart(step)`` draws fresh parameters
       and clears the optimizer; ``restarts`` lists the steps at which that happened.
     - The final phase: from the first block end at the longest lengths (``high``, with a
-      growing curriculum), the learning rate is ``final_learning_rate`` (``"linear"``
-      ``final_decay``: falling linearly to about 0 at ``n_steps``) and the kernel's
-      strength sharpening is ``sharpen``.
+      growing curriculum), or from the first block end at or after ``final_phase_at *
+      n_steps`` (any curriculum) if that comes first, the learning rate is
+      ``final_learning_rate`` (``"linear"`` ``final_decay``: falling linearly to about 0
+      at ``n_steps``) and the kernel's strength sharpening is ``sharpen``.
 
     The loop calls :meth:`block_end` at every block end before the last step; a resumed
     fit calls it once at its start for the decisions a finished fit left pending.
@@ -171,6 +173,8 @@ class BlockEndRules:
     final_learning_rate: float | None = None
     final_decay: str = "constant"
     sharpen: float = 0.0
+    #: Fraction of ``n_steps`` from which the final phase starts whatever the curriculum (None: never by steps).
+    final_phase_at: float | None = None
     #: The sharpening in force (0 before the final phase); kernels made later take it.
     sharpen_now: float = 0.0
 
@@ -201,13 +205,24 @@ class BlockEndRules:
             optimizer.learning_rate = lr
 
     def _final_phase_start(self, state, step: int) -> int | None:
-        """The first block end (since the latest restart, up to ``step``) at the longest
-        lengths, or None (never, or not a growing curriculum)."""
-        if not self.grow:
-            return None
-        since = self.restarts[-1] if self.restarts else 0
-        return next((r["step"] for r in state.history if since < r["step"] <= step
-                     and r["step"] % state.block_steps == 0 and r["max_length"] >= self.high), None)
+        """The step the final phase started at (up to ``step``), or None (not yet).
+
+        The first block end since the latest restart at the longest lengths (a growing
+        curriculum), or the first block end at or after ``final_phase_at * n_steps``,
+        whichever comes first.
+        """
+        starts = []
+        if self.final_phase_at is not None:
+            timed = -(-int(math.ceil(self.final_phase_at * self.n_steps)) // state.block_steps) * state.block_steps
+            if 0 < timed <= step:
+                starts.append(timed)
+        if self.grow:
+            since = self.restarts[-1] if self.restarts else 0
+            grown = next((r["step"] for r in state.history if since < r["step"] <= step
+                          and r["step"] % state.block_steps == 0 and r["max_length"] >= self.high), None)
+            if grown is not None:
+                starts.append(grown)
+        return min(starts) if starts else None
 
     def _maybe_restart(self, state, step: int) -> None:
         since = self.restarts[-1] if self.restarts else 0

@@ -28,7 +28,7 @@ __all__ = ["TrainOutcome", "train_checkpoint", "evaluate_checkpoint", "run_check
 #: Hyperparameters only the memory models have (an error without ``memory``).
 MEMORY_OPTIONS = ("memory_width", "embedding_size", "push_bias", "pop_bias", "stop_gradient", "aux_hidden",
                   "aux_memory", "restart_after", "final_learning_rate", "final_decay", "sharpen",
-                  "inference_strengths")
+                  "final_phase_at", "inference_strengths")
 
 logger = logging.getLogger(__name__)
 

@@ -250,3 +250,71 @@ def test_sharpening_starts_with_the_final_phase_and_resumes_exactly(tmp_path, mo
     assert np.abs(plain.params_.theta - straight.params_.theta).max() > 1e-6
     with pytest.raises(ValueError, match="sharpen must be a number >= 0"):
         MemoryRNN(sharpen=-1.0)
+
+
+def test_final_phase_at_a_fraction_of_the_steps_with_a_uniform_curriculum(tmp_path, monkeypatch):
+    """final_phase_at: the final learning rate and the sharpening start at the first block
+    end at or after that fraction of n_steps, where a uniform curriculum would never start
+    them; a run interrupted after the switch and resumed is identical to a straight one."""
+    import os
+    import signal
+
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)           # blocks of 10 steps
+    task = tasks.Reverse(vocab_size=4)
+    params = dict(SMALL, memory="queue", curriculum="uniform", curriculum_start=None, final_learning_rate=1e-4,
+                  sharpen=0.5, final_phase_at=0.45, restart_after=None, n_steps=40, seed=0)
+    rates, sharp = {}, {}
+    model = MemoryRNN(**params)
+
+    def record(p):
+        rates.setdefault(p.step, model.optimizer_.learning_rate)
+        sharp.setdefault(p.step, model._fit_kernel.sharpen)
+
+    straight = model.fit(task, callback=record)
+    switch = 20                                       # 0.45 * 40 = 18 -> the block end at 20
+    for step in rates:
+        if step == 40:
+            continue
+        final = step - step % 10 >= switch
+        assert rates[step] == (1e-4 if final else straight.learning_rate), step
+        assert sharp[step] == (0.5 if final else 0.0), step
+    assert max(r["max_length"] for r in straight.history_) == 6              # uniform: always all lengths
+
+    never = MemoryRNN(**{**params, "final_phase_at": None}).fit(task)       # uniform alone: no final phase
+    assert never.optimizer_.learning_rate == never.learning_rate
+    assert np.abs(never.params_.theta - straight.params_.theta).max() > 1e-6
+
+    def interrupt(progress):
+        if progress.step == switch + 10:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    path = tmp_path / "phase.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        MemoryRNN(**params).fit(task, checkpoint=path, callback=interrupt)
+    resumed = models.load(path)
+    assert resumed.final_phase_at == 0.45 and resumed.train_state_.step < 40
+    resumed.fit(task, resume=True)
+    np.testing.assert_array_equal(resumed.params_.theta, straight.params_.theta)
+
+    for bad in (0, 1.5, -0.2, "half", float("nan")):
+        with pytest.raises(ValueError, match="final_phase_at must be a fraction of n_steps in"):
+            MemoryRNN(final_phase_at=bad)
+
+
+def test_final_phase_at_or_growing_whichever_comes_first(monkeypatch):
+    """With a growing curriculum the final phase starts when it reaches the longest
+    lengths or at final_phase_at, whichever comes first."""
+    monkeypatch.setattr(MemoryRNN, "block_rows", 4 * 13 * 10)
+    task = tasks.Reverse(vocab_size=4)
+    params = dict(memory="stack", curriculum_threshold=0.01, final_learning_rate=1e-4, restart_after=None,
+                  n_steps=60, seed=0, **SMALL)
+    grown = MemoryRNN(**params).fit(task)
+    first_full = min(r["step"] for r in grown.history_ if r["max_length"] == 6)
+    switch = -(-first_full // 10) * 10
+    assert 10 <= switch <= 30
+    for at, expected in ((1.0, switch), (10 / 60, 10)):       # later than growing: growing; earlier: at
+        rates = {}
+        model = MemoryRNN(**params, final_phase_at=at)
+        model.fit(task, callback=lambda p: rates.setdefault(p.step, model.optimizer_.learning_rate))
+        started = min(s for s, r in rates.items() if r == 1e-4 and s < 60)
+        assert started - started % 10 == expected, at

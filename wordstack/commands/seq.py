@@ -122,6 +122,10 @@ def seq() -> None:
 @click.option("--sharpen", type=click.FloatRange(min=0), default=None,
               help="With --memory: weight of the penalty s(1-s) on every push and pop strength s, which "
                    "drives them to 0 or 1.")
+@click.option("--final-phase-at", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
+              help="With --memory: start the final phase (--final-lr, --sharpen) at this fraction of the "
+                   "steps, whatever the curriculum (default: only once a growing one reaches the longest "
+                   "lengths).")
 @click.option("--restart-after", type=click.IntRange(min=1), default=None,
               help="With --memory: start again from fresh weights when the shortest lengths are not learned "
                    "after this many sequences (default 32000).")
@@ -141,8 +145,8 @@ wordstack seq train binary_addition --memory stack --out badd-stack.ckpt
 """)
 def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout,
               activation, curriculum, vocab, width, embedding, push_bias, pop_bias, stop_gradient, aux_hidden,
-              aux_memory, final_lr, final_decay, sharpen, restart_after, backend, restart, checkpoint_every,
-              as_json):
+              aux_memory, final_lr, final_decay, sharpen, final_phase_at, restart_after, backend, restart,
+              checkpoint_every, as_json):
     """Train a model on TASK (the list below) into a checkpoint.
 
     Ctrl-C (exit status 130) or SIGTERM, what job schedulers send (exit status 143),
@@ -160,7 +164,7 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
             clip_norm=clip, dropout=dropout, activation=activation, curriculum=curriculum, backend=backend,
             memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
             stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after,
-            final_learning_rate=final_lr, final_decay=final_decay, sharpen=sharpen)
+            final_learning_rate=final_lr, final_decay=final_decay, sharpen=sharpen, final_phase_at=final_phase_at)
     except KeyboardInterrupt as exc:           # models.TrainingInterrupted says which signal
         bar.close()
         terminated = getattr(exc, "signum", None) == signal.SIGTERM
