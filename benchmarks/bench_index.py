@@ -188,7 +188,7 @@ def main() -> None:
     ap.add_argument("--timed", type=int, default=300, help="queries timed per method")
     ap.add_argument("--m", type=int, default=32)
     ap.add_argument("--block", type=int, default=25, help="queries timed in a row before the other method's block")
-    ap.add_argument("--ef-construction", type=int, default=100)
+    ap.add_argument("--ef-construction", type=int, default=200)
     ap.add_argument("--target-recall", type=float, default=0.98)
     ap.add_argument("--threads", type=int, default=None, help="build threads (default: all cores)")
     ap.add_argument("--seed", type=int, default=0)

@@ -186,7 +186,7 @@ def _queries(unit: np.ndarray, rows: np.ndarray, kind: str) -> tuple[np.ndarray,
     return q.astype(np.float32), triples
 
 
-def build_index(model_dir: str | os.PathLike, *, m: int = 32, ef_construction: int = 100,
+def build_index(model_dir: str | os.PathLike, *, m: int = 32, ef_construction: int = 200,
                 ef_search: int | None = None, target_recall: float = 0.98, queries: int = 1000,
                 seed: int = 0, threads: int | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> IndexResult:
@@ -201,8 +201,13 @@ def build_index(model_dir: str | os.PathLike, *, m: int = 32, ef_construction: i
         more memory (about ``8 M`` bytes a word). On a clustered 1M x 300 model, 32
         reached recall@10 0.98 at search width 128 (1.2 ms a query on a busy machine),
         16 only at 192 (3.8 ms): the wider graph costs 10% more file and build time.
-    ef_construction : int, default 100
-        Search width while building: more is a better graph, built more slowly.
+    ef_construction : int, default 200
+        Search width while building: more is a better graph, built more slowly. On the
+        clustered 1M x 300 model (same machine, same vectors), 200 reached the 0.98
+        recall target at search width 96, with 0.988 on held-out words, where 100 needed
+        128 and held out only 0.982 (0.976 on other words in an earlier session: at the
+        threshold); queries back to back took 0.39 against 0.46 ms; the build took 361
+        against 177 s on 2 cores.
     ef_search : int, optional
         Search width of queries. Default: the smallest of :data:`EF_LADDER` whose
         recall@10 on the tuning words reaches ``target_recall``.

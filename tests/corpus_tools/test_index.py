@@ -71,7 +71,7 @@ def test_meta_json_records_the_index(indexed):
     rec = meta["index"]
     assert rec == result.info
     assert rec["library"] == "faiss" and rec["library_version"] and rec["kind"] == "HNSW,Flat"
-    assert (rec["M"], rec["ef_construction"]) == (32, 100) and rec["ef_search"] in _index.EF_LADDER
+    assert (rec["M"], rec["ef_construction"]) == (32, 200) and rec["ef_search"] in _index.EF_LADDER
     assert rec["file_size"] == (path / rec["file"]).stat().st_size and rec["recall_queries"] == 200
     assert rec["vectors_fingerprint"] == _index.vectors_fingerprint(np.load(path / "vectors.npy", mmap_mode="r"))
     assert rec["build_seconds"] > 0 and rec["query_ms"] > 0

@@ -352,7 +352,7 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
 @model_dir_argument
 @click.option("-M", "--m", "m", type=click.IntRange(2, 512), default=32, show_default=True,
               help="Links per word in the HNSW graph: more is better recall and more memory (about 8*M bytes a word).")
-@click.option("--ef-construction", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--ef-construction", type=click.IntRange(min=1), default=200, show_default=True,
               help="Search width while building: more is a better graph, built more slowly.")
 @click.option("--ef-search", type=click.IntRange(min=1), default=None,
               help="Search width of queries (default: the smallest that reaches --target-recall on tuning words).")
@@ -364,7 +364,7 @@ def import_(file, out, fmt, limit, unicode_errors, as_json):
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Build threads (default: all cores).")
 @json_option
 @example("wordstack index models/google\n"
-         "wordstack index models/google -M 32 --ef-construction 200 --target-recall 0.99 --json\n"
+         "wordstack index models/google -M 32 --ef-construction 400 --target-recall 0.99 --json\n"
          "wordstack similar king -m models/google          (searched through the index)")
 def index(model_dir, m, ef_construction, ef_search, target_recall, queries, seed, threads, as_json):
     """Build an approximate nearest-neighbour index (faiss HNSW) in a model folder, for fast queries.
