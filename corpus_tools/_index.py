@@ -107,6 +107,9 @@ class IndexResult:
     vocab_size, vector_size : int
     target_met : bool
         Whether the search widths reached ``target_recall`` on the tuning queries.
+    missed : tuple of str
+        The query kinds (``"word"``, ``"analogy"``) whose widest search width tried
+        stayed below ``target_recall`` (empty when the target was met).
     """
 
     path: Path
@@ -114,6 +117,7 @@ class IndexResult:
     vocab_size: int
     vector_size: int
     target_met: bool = True
+    missed: tuple = ()
 
 
 def exact_top(unit: np.ndarray, queries: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
@@ -263,7 +267,7 @@ def build_index(model_dir: str | os.PathLike, *, m: int = 32, ef_construction: i
                 index.add(np.ascontiguousarray(unit[s:s + _ADD_BLOCK], dtype=np.float32))
                 report("add", min(s + _ADD_BLOCK, n_rows), n_rows)
             build_seconds = time.perf_counter() - t0
-            info, target_met = _measure(index, unit, ef_search, target_recall, queries, seed, report)
+            info, missed = _measure(index, unit, ef_search, target_recall, queries, seed, report)
             name = index_file_name()
             faiss.write_index(index, str(path / name))
             del index
@@ -283,17 +287,18 @@ def build_index(model_dir: str | os.PathLike, *, m: int = 32, ef_construction: i
                     (path / stray).unlink(missing_ok=True)
     finally:
         faiss.omp_set_num_threads(old_threads)
-    return IndexResult(path / name, info, n_rows, dim, target_met)
+    return IndexResult(path / name, info, n_rows, dim, not missed, tuple(missed))
 
 
-def _measure(index, unit, ef_search, target_recall, queries, seed, report) -> tuple[dict, bool]:
-    """Choose ef_search on tuning queries and measure recall@10 on others (see the module docstring)."""
+def _measure(index, unit, ef_search, target_recall, queries, seed, report) -> tuple[dict, list[str]]:
+    """Choose ef_search on tuning queries and measure recall@10 on others (see the module docstring);
+    also the query kinds whose widest width tried missed ``target_recall``."""
     n_rows = len(unit)
     k = 10 if n_rows > 20 else n_rows - 2
     n_q = min(queries, n_rows // 8)
     rng = np.random.default_rng(seed)
     out: dict = {}
-    target_met = True
+    missed: list[str] = []
     times: list[float] = []
     for kind in QUERY_KINDS:
         width = 1 if kind == "word" else 3
@@ -313,7 +318,7 @@ def _measure(index, unit, ef_search, target_recall, queries, seed, report) -> tu
                 if _recall(_ann_top(index, *sets[0], k, ef), truths[0]) >= target_recall:
                     break
             else:
-                target_met = False
+                missed.append(kind)
         recall = _recall(_ann_top(index, *sets[1], k, ef), truths[1])
         suffix = "" if kind == "word" else "_analogy"
         out[f"ef_search{suffix}"] = ef
@@ -328,7 +333,7 @@ def _measure(index, unit, ef_search, target_recall, queries, seed, report) -> tu
                 times.append(time.perf_counter() - t)
     out.update({"recall_queries": n_q, "tuning_queries": n_q, "target_recall": target_recall,
                 "query_ms": round(1e3 * statistics.median(times), 4)})
-    return out, target_met
+    return out, missed
 
 
 def _record(path: Path, info: dict) -> None:

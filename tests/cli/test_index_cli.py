@@ -73,3 +73,31 @@ def test_export_of_an_indexed_folder_streams_the_vectors(model, tmp_path):
     original_words, original, _ = ct.read_word2vec(tmp_path / "v.bin")
     assert words == original_words
     np.testing.assert_allclose(vectors, original, rtol=1e-5, atol=1e-6)
+
+
+def test_a_missed_recall_target_names_the_query_kind_that_missed(model, monkeypatch):
+    """Analogies missing the target while single words reach it: the warning says which,
+    with the recall each reached, instead of blaming both search widths."""
+    from corpus_tools import _index
+
+    real, real_queries, kind = _index._recall, _index._queries, []
+
+    def queries(unit, rows, what):              # the kind being tuned: the last one made
+        kind.append(what)
+        return real_queries(unit, rows, what)
+
+    monkeypatch.setattr(_index, "_queries", queries)
+    monkeypatch.setattr(_index, "_recall", lambda found, truth: real(found, truth) * (0.5 if kind[-1] == "analogy"
+                                                                                     else 1.0))
+    result = CliRunner().invoke(cli, ["index", str(model), "--queries", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["target_met"] is False and out["recall_at_10_analogy"] < 0.6 and out["ef_search_analogy"] == 1024
+    assert "analogies (b - a + c) did not reach recall@10 0.98 even at the widest search tried (1024)" in result.stderr
+    assert f"single-word queries reached it at search width {out['ef_search']}" in result.stderr
+    assert "single-word queries did not reach" not in result.stderr
+    res = ct.build_index(model, queries=50, threads=1)
+    assert (res.target_met, res.missed) == (False, ("analogy",))
+    monkeypatch.setattr(_index, "_recall", real)
+    res = ct.build_index(model, queries=50, threads=1)
+    assert (res.target_met, res.missed) == (True, ())

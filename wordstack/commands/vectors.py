@@ -388,10 +388,14 @@ def index(model_dir, m, ef_construction, ef_search, target_recall, queries, seed
     finally:
         bar.close()
     info = res.info
-    if not res.target_met:
-        warn(f"the search widths stopped at the largest tried ({info['ef_search']}, {info['ef_search_analogy']} for "
-             f"analogies) before the tuning queries reached recall@10 {target_recall}: build with a larger -M or "
-             "--ef-construction")
+    for kind in res.missed:
+        suffix = "" if kind == "word" else "_analogy"
+        what = "single-word queries" if kind == "word" else "analogies (b - a + c)"
+        met = (f" (single-word queries reached it at search width {info['ef_search']}: "
+               f"{info['recall_at_10']:.3f})" if "word" not in res.missed else "")
+        warn(f"{what} did not reach recall@10 {target_recall} even at the widest search tried "
+             f"({info['ef_search' + suffix]}): {info['recall_at_10' + suffix]:.3f} on held-out queries{met}; build "
+             "with a larger -M or --ef-construction for more, or query them with --exact")
     if as_json:
         echo_json({"model": str(folder), "index": str(res.path), "vocab_size": res.vocab_size,
                    "vector_size": res.vector_size, "target_met": res.target_met, **info})
