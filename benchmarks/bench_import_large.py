@@ -153,8 +153,8 @@ def main() -> None:
                     evict(src)
                 imp = child("import", src, out)
                 pairs.append((cat_s, imp))
-            ratios = [c / i["seconds"] for c, i in pairs if "seconds" in i]
-            med = sorted(range(len(pairs)), key=lambda k: ratios[k] if k < len(ratios) else 0)[len(pairs) // 2]
+            ratios = [c / i["seconds"] if "seconds" in i else 0.0 for c, i in pairs]     # a failed import: 0
+            med = sorted(range(len(pairs)), key=ratios.__getitem__)[len(pairs) // 2]
             cat_s, imp = pairs[med]                                   # the pair with the median ratio
             runs[mode] = {"cat_s": round(cat_s, 3), "cat_mb_s": round(mb / cat_s), "import": _fmt(imp, mb),
                           "speed_ratio_vs_cat": round(cat_s / imp["seconds"], 3) if "seconds" in imp else None,

@@ -116,8 +116,12 @@ class IndexResult:
     info: dict
     vocab_size: int
     vector_size: int
-    target_met: bool = True
     missed: tuple = ()
+
+    @property
+    def target_met(self) -> bool:
+        """Whether the search widths reached ``target_recall`` on the tuning queries (nothing :attr:`missed`)."""
+        return not self.missed
 
 
 def exact_top(unit: np.ndarray, queries: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
@@ -287,7 +291,7 @@ def build_index(model_dir: str | os.PathLike, *, m: int = 32, ef_construction: i
                     (path / stray).unlink(missing_ok=True)
     finally:
         faiss.omp_set_num_threads(old_threads)
-    return IndexResult(path / name, info, n_rows, dim, not missed, tuple(missed))
+    return IndexResult(path / name, info, n_rows, dim, tuple(missed))
 
 
 def _measure(index, unit, ef_search, target_recall, queries, seed, report) -> tuple[dict, list[str]]:

@@ -213,7 +213,7 @@ class BlockEndRules:
         """
         starts = []
         if self.final_phase_at is not None:
-            timed = -(-int(math.ceil(self.final_phase_at * self.n_steps)) // state.block_steps) * state.block_steps
+            timed = math.ceil(self.final_phase_at * self.n_steps / state.block_steps) * state.block_steps
             if 0 < timed <= step:
                 starts.append(timed)
         if self.grow:
