@@ -19,6 +19,7 @@ import platform
 import numpy as np
 
 import models
+from models._kernels import simd_level
 from models import tasks
 
 from _seq_timing import best_of
@@ -85,7 +86,7 @@ def main() -> None:
         "cython_sequences_per_cpu_s": round(speed["cython"]["cpu"]), "numpy_sequences_per_cpu_s": round(speed["numpy"]["cpu"]),
         "speedup": round(ratio, 1), "speedup_cpu_time": round(ratio_cpu, 1), "target_speedup": 50,
         "backends_max_weight_difference": float(np.abs(a.params_.theta - b.params_.theta).max()),
-        "simd": models.load_kernels("rnn", "cython").simd_level() and "avx2" or "sse2",
+        "simd": simd_level(),
         "python": platform.python_version(), "numpy": np.__version__,
     }))
 

@@ -4,8 +4,10 @@
  * Each kernel is compiled twice from one always-inline body: for the baseline x86-64
  * instruction set (SSE2) and for AVX2+FMA, and the AVX2 version is chosen at run time
  * when the processor has it (__builtin_cpu_supports; WORDSTACK_SIMD=sse2 in the
- * environment forces the portable version, for tests). Other compilers and processors
- * get the portable version. Nothing here depends on compiler flags given to setup.py.
+ * environment forces the portable version, for tests). The per-step products have a
+ * third version for AVX-512F, bit-identical to the AVX2 one (ws_gemm_avx512;
+ * WORDSTACK_SIMD=avx2 turns it off). Other compilers and processors get the portable
+ * version. Nothing here depends on compiler flags given to setup.py.
  *
  * ws_exp: exp(x) by Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, a degree-13
  * Taylor polynomial for exp(r) (truncation < 5e-18) and 2^n built from its bits; the
@@ -341,6 +343,106 @@ WS_AVX2_DOT static void ws_gemm_avx2(int ta, int tb, int m, int n, int k, double
                                      int lda, const double *B, int ldb, double *C, int ldc) {
     ws_gemm_body(1, ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
 }
+/* The per-step products on processors with AVX-512: the row blocks of ws_gemm_rows with
+ * eight doubles a vector, eight or four rows by sixteen columns at once (16 or 8 of the 32
+ * zmm registers as accumulators). Every element is the same sum in the same order as in
+ * the AVX2 kernels (p = 0, 1, ..., k-1 fused into a zeroed accumulator, then alpha times
+ * it added to C), so the results are bit-identical to theirs: a seeded run gives the same
+ * numbers on an AVX2 and an AVX-512 machine. The columns past the last block of sixteen,
+ * the rows past the last block of four, and op(B) = B^T beyond the copy buffer go to
+ * ws_gemm_avx2 itself. */
+#if WS_DISPATCH
+typedef double ws_v8 __attribute__((vector_size(64), aligned(8)));
+#define WS_AVX512_DOT __attribute__((target("avx512f,fma"), optimize("no-trapping-math", "no-signed-zeros", "associative-math")))
+#define WS_R8_ACC(r) ws_v8 d##r##0 = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, d##r##1 = d##r##0
+#define WS_R8_FMA(r) do { const double x = A[(r) * a_row + q]; d##r##0 += x * b0; d##r##1 += x * b1; } while (0)
+#define WS_R8_STORE(r) do { double *c_ = C + (long)(r) * ldc + j; \
+        *(ws_v8 *)(c_) += alpha * d##r##0; *(ws_v8 *)(c_ + 8) += alpha * d##r##1; } while (0)
+
+WS_AVX512_DOT static void ws_rows8_avx512(int n16, int k, double alpha, const double *A, long a_row, long a_step,
+                                          const double *B, int ldb, double *C, int ldc) {
+    int j, p;
+    for (j = 0; j < n16; j += 16) {
+        WS_R8_ACC(0); WS_R8_ACC(1); WS_R8_ACC(2); WS_R8_ACC(3); WS_R8_ACC(4); WS_R8_ACC(5); WS_R8_ACC(6);
+        WS_R8_ACC(7);
+        for (p = 0; p < k; p++) {
+            const double *b = B + (long)p * ldb + j;
+            const ws_v8 b0 = *(const ws_v8 *)(b), b1 = *(const ws_v8 *)(b + 8);
+            const long q = p * a_step;
+            WS_R8_FMA(0); WS_R8_FMA(1); WS_R8_FMA(2); WS_R8_FMA(3); WS_R8_FMA(4); WS_R8_FMA(5); WS_R8_FMA(6);
+            WS_R8_FMA(7);
+        }
+        WS_R8_STORE(0); WS_R8_STORE(1); WS_R8_STORE(2); WS_R8_STORE(3); WS_R8_STORE(4); WS_R8_STORE(5);
+        WS_R8_STORE(6); WS_R8_STORE(7);
+    }
+}
+
+WS_AVX512_DOT static void ws_rows12_avx512(int n16, int k, double alpha, const double *A, long a_row, long a_step,
+                                           const double *B, int ldb, double *C, int ldc) {
+    int j, p;
+    for (j = 0; j < n16; j += 16) {
+        WS_R8_ACC(0); WS_R8_ACC(1); WS_R8_ACC(2); WS_R8_ACC(3); WS_R8_ACC(4); WS_R8_ACC(5); WS_R8_ACC(6);
+        WS_R8_ACC(7); WS_R8_ACC(8); WS_R8_ACC(9); WS_R8_ACC(10); WS_R8_ACC(11);
+        for (p = 0; p < k; p++) {
+            const double *b = B + (long)p * ldb + j;
+            const ws_v8 b0 = *(const ws_v8 *)(b), b1 = *(const ws_v8 *)(b + 8);
+            const long q = p * a_step;
+            WS_R8_FMA(0); WS_R8_FMA(1); WS_R8_FMA(2); WS_R8_FMA(3); WS_R8_FMA(4); WS_R8_FMA(5); WS_R8_FMA(6);
+            WS_R8_FMA(7); WS_R8_FMA(8); WS_R8_FMA(9); WS_R8_FMA(10); WS_R8_FMA(11);
+        }
+        WS_R8_STORE(0); WS_R8_STORE(1); WS_R8_STORE(2); WS_R8_STORE(3); WS_R8_STORE(4); WS_R8_STORE(5);
+        WS_R8_STORE(6); WS_R8_STORE(7); WS_R8_STORE(8); WS_R8_STORE(9); WS_R8_STORE(10); WS_R8_STORE(11);
+    }
+}
+
+WS_AVX512_DOT static void ws_rows4_avx512(int n16, int k, double alpha, const double *A, long a_row, long a_step,
+                                          const double *B, int ldb, double *C, int ldc) {
+    int j, p;
+    for (j = 0; j < n16; j += 16) {
+        WS_R8_ACC(0); WS_R8_ACC(1); WS_R8_ACC(2); WS_R8_ACC(3);
+        for (p = 0; p < k; p++) {
+            const double *b = B + (long)p * ldb + j;
+            const ws_v8 b0 = *(const ws_v8 *)(b), b1 = *(const ws_v8 *)(b + 8);
+            const long q = p * a_step;
+            WS_R8_FMA(0); WS_R8_FMA(1); WS_R8_FMA(2); WS_R8_FMA(3);
+        }
+        WS_R8_STORE(0); WS_R8_STORE(1); WS_R8_STORE(2); WS_R8_STORE(3);
+    }
+}
+#undef WS_R8_ACC
+#undef WS_R8_FMA
+#undef WS_R8_STORE
+
+WS_AVX512_DOT static void ws_gemm_avx512(int ta, int tb, int m, int n, int k, double alpha, const double *A,
+                                         int lda, const double *B, int ldb, double *C, int ldc) {
+    const long a_row = ta ? 1 : lda, a_step = ta ? lda : 1;
+    const int n16 = n & ~15;
+    double Bt[4096];
+    int i = 0, j, p;
+    if (n16 == 0 || m < 4 || (tb && !((long)n * k <= 4096 && m >= 2))) {
+        ws_gemm_avx2(ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
+        return;
+    }
+    if (tb) {                          /* as ws_gemm_body: copy op(B) (k, n) once */
+        for (j = 0; j < n; j++)
+            for (p = 0; p < k; p++)
+                Bt[(long)p * n + j] = B[(long)j * ldb + p];
+        B = Bt;
+        ldb = n;
+    }
+    for (; i + 12 <= m; i += 12)
+        ws_rows12_avx512(n16, k, alpha, A + i * a_row, a_row, a_step, B, ldb, C + (long)i * ldc, ldc);
+    for (; i + 8 <= m; i += 8)
+        ws_rows8_avx512(n16, k, alpha, A + i * a_row, a_row, a_step, B, ldb, C + (long)i * ldc, ldc);
+    for (; i + 4 <= m; i += 4)
+        ws_rows4_avx512(n16, k, alpha, A + i * a_row, a_row, a_step, B, ldb, C + (long)i * ldc, ldc);
+    if (n16 < n)
+        ws_gemm_avx2(ta, 0, i, n - n16, k, alpha, A, lda, B + n16, ldb, C + n16, ldc);
+    if (i < m)
+        ws_gemm_avx2(ta, 0, m - i, n, k, alpha, A + i * a_row, lda, B, ldb, C + (long)i * ldc, ldc);
+}
+#endif
+
 /* avx2 without fma: the cell's products are not fused (bit-identical to the scalar loop) */
 __attribute__((target("avx2"), optimize("no-trapping-math"))) static void ws_lstm_cell_state_avx2(
         int B, int H, const double *g, const double *c_prev, double *c) {
@@ -415,6 +517,7 @@ static void ws_adam_base(long n, double *WS_RESTRICT theta, const double *WS_RES
 #undef WS_ADAM_TAIL
 
 static int ws_avx2_state = -1;   /* -1 unknown; set once (a benign race: every thread writes the same) */
+static int ws_avx512_state = -1;
 
 static inline int ws_have_avx2(void) {
 #if WS_DISPATCH
@@ -430,8 +533,24 @@ static inline int ws_have_avx2(void) {
 #endif
 }
 
-/* 1 when the AVX2+FMA versions run (reported by models._kernels.simd_level()). */
-static inline int ws_simd_level(void) { return ws_have_avx2(); }
+/* The AVX-512 per-step products (ws_gemm_avx512): on processors with AVX-512F, unless
+ * WORDSTACK_SIMD is "avx2" or "sse2". */
+static inline int ws_have_avx512(void) {
+#if WS_DISPATCH
+    if (ws_avx512_state < 0) {
+        const char *force = getenv("WORDSTACK_SIMD");
+        ws_avx512_state = ws_have_avx2() && __builtin_cpu_supports("avx512f")
+                          && !(force != NULL && strcmp(force, "avx2") == 0);
+    }
+    return ws_avx512_state;
+#else
+    return 0;
+#endif
+}
+
+/* 0: the portable versions run; 1: the AVX2+FMA ones; 2: those and the AVX-512 products
+ * (reported by models._kernels.simd_level()). */
+static inline int ws_simd_level(void) { return ws_have_avx512() ? 2 : ws_have_avx2(); }
 
 static inline void ws_sigmoid_inplace(double *a, long n) {
     if (ws_have_avx2()) ws_sigmoid_avx2(a, n); else ws_sigmoid_base(a, n);
@@ -466,6 +585,10 @@ static inline void ws_lstm_cell_backward(int B, int H, const double *g, const do
 
 static inline void ws_gemm_small(int ta, int tb, int m, int n, int k, double alpha, const double *A, int lda,
                                  const double *B, int ldb, double *C, int ldc) {
+#if WS_DISPATCH
+    if (ws_have_avx512()) ws_gemm_avx512(ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
+    else
+#endif
     if (ws_have_avx2()) ws_gemm_avx2(ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
     else ws_gemm_base(ta, tb, m, n, k, alpha, A, lda, B, ldb, C, ldc);
 }

@@ -31,5 +31,6 @@ def lstm_kernels(backend: str) -> ModuleType:
 
 
 def simd_level() -> str:
-    """Which compiled variant of the small vectorized kernels runs here: "avx2" or "sse2"."""
-    return "avx2" if rnn_kernels("cython").simd_level() else "sse2"
+    """Which compiled variant of the small vectorized kernels runs here: "avx512" (the AVX2
+    kernels and the AVX-512 per-step products), "avx2" or "sse2"."""
+    return ("sse2", "avx2", "avx512")[rnn_kernels("cython").simd_level()]

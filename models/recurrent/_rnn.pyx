@@ -23,7 +23,9 @@ _ACT_CODES = {"tanh": ACT_TANH, "sigmoid": ACT_SIGMOID}
 
 
 def simd_level():
-    """1 when the AVX2+FMA variants of the small kernels run on this processor, else 0."""
+    """Which variants of the small kernels run on this processor: 0 the portable (SSE2)
+    ones, 1 the AVX2+FMA ones, 2 those and the AVX-512 per-step products (bit-identical
+    to the AVX2 ones). ``WORDSTACK_SIMD=sse2`` or ``=avx2`` in the environment caps it."""
     return ws_simd_level()
 
 
