@@ -19,7 +19,7 @@ from ..core._errors import UnknownNameError
 from ..core._init import glorot_uniform, orthogonal, uniform
 from ..core._backend import check_backend, compiled_kernels
 from ..memory._kinds import MEMORY_KINDS, memory_kind
-from ._memory_rnn_ref import CONTROLLERS, memory_layout
+from ._memory_rnn_ref import CONTROLLERS, CONTROLS, memory_layout
 
 __all__ = ["MemoryRNN", "DEFAULT_POP_BIAS", "DEFAULT_PUSH_BIAS", "MEMORY_CHOICES"]
 
@@ -78,6 +78,14 @@ class MemoryRNN(SequenceModel):
     pop_bias : float, (float, float) or None, default None
         Initial bias of the pop strength(s); None: :data:`DEFAULT_POP_BIAS` of the memory
         (stack -1, queue -3, deque -3 at both ends).
+    controls : {"sigmoid", "softmax"}, default "sigmoid"
+        How the push and pop strengths of each end are made from the controller's state.
+        "sigmoid": one sigmoid each (Grefenstette et al.), so a push and a pop can both be
+        near 1 at the same step. "softmax": one softmax over three logits, push, pop and
+        no-op (the actions of Joulin & Mikolov's Stack-RNN, which Deletang et al.'s
+        Chomsky-hierarchy table uses), so push + pop <= 1 and the model chooses one of
+        them; the layer gets one no-op column per end (initial bias 0, against which
+        ``push_bias`` and ``pop_bias`` are then logits).
     stop_gradient : bool, default True
         While training, cut the gradient through the controller's recurrent state where
         the separator is read, so that the target phase's loss reaches the source phase
@@ -188,7 +196,7 @@ class MemoryRNN(SequenceModel):
     """
 
     def __init__(self, *, controller: str = "lstm", memory: str | None = "stack", memory_width: int = 32,
-                 embedding_size: int = 32, push_bias=None, pop_bias=None,
+                 embedding_size: int = 32, push_bias=None, pop_bias=None, controls: str = "sigmoid",
                  stop_gradient: bool = True, aux_hidden: float = 0.0, aux_memory: float = 0.0,
                  restart_after: int | None = 32_000, final_learning_rate: float | None = 3e-4,
                  final_decay: str = "constant", sharpen: float = 0.0, final_phase_at: float | None = None,
@@ -232,6 +240,8 @@ class MemoryRNN(SequenceModel):
             if self.memory is None or memory_kind(self.memory).ends != 2:
                 raise ValueError(f"{name} {value!r} is a (top, bottom) pair, which only the deque has; give one "
                                  f"number for the {self.memory}")
+        if self.controls not in CONTROLS:
+            raise ValueError(f"controls must be one of {', '.join(map(repr, CONTROLS))}, got {self.controls!r}")
         if self.inference_strengths not in ("soft", "hard"):
             raise ValueError(f"inference_strengths must be 'soft' or 'hard', got {self.inference_strengths!r}")
         if self.inference_strengths == "hard" and self.memory is None:
@@ -375,7 +385,8 @@ class MemoryRNN(SequenceModel):
         else:
             shapes.update({"W_xh": (d_in, H), "W_hh": (H, H), "b_h": (H,)})
         if self.memory is not None:
-            shapes.update({"W_mem": (H, 2 * P + P * W), "b_mem": (2 * P + P * W,)})
+            K = 2 * P + P * W + (P if self.controls == "softmax" else 0)     # + the no-op logits
+            shapes.update({"W_mem": (H, K), "b_mem": (K,)})
         shapes.update({"W_hy": (H, n_outputs), "b_y": (n_outputs,)})
         V = n_outputs
         if self.aux_hidden > 0:
@@ -416,6 +427,7 @@ class MemoryRNN(SequenceModel):
                 "stop_gradient": bool(self.stop_gradient),
                 "aux_hidden": float(self.aux_hidden), "aux_memory": float(self.aux_memory),
                 "sharpen": self._rules.sharpen_now if getattr(self, "_rules", None) is not None else 0.0,
+                "controls": self.controls,
                 "n_symbols": task.n_symbols if symbolic else 0}
 
     def _new_kernel(self, batch_size, max_length):
@@ -441,7 +453,8 @@ class MemoryRNN(SequenceModel):
         I, O = self.task_.n_inputs, self.task_.n_outputs
         cells = memory_kind(self.memory).cells_per_step if self.memory is not None else 0
         gates = 4 * H if self.controller == "lstm" else H
-        doubles = gates + H + (2 * P + P * W if self.memory else 0) + 2 * cells + 3 * I + 4 * O + 3
+        K = 2 * P + P * W + (P if self.controls == "softmax" else 0)
+        doubles = gates + H + (K if self.memory else 0) + 2 * cells + 3 * I + 4 * O + 3
         if self.backend == "numpy":
             doubles += (self.embedding_size or I) + 2 * R + 2 * H + P * W
         return 8 * doubles

@@ -38,6 +38,7 @@ import numpy as np
 
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int64_t
+from libc.math cimport exp
 
 from models.core._linalg cimport (gemm, add_row_vector, add_column_sums, head_loss_and_grad, HEAD_SOFTMAX,
                              ACT_TANH, ws_sigmoid_inplace, ws_tanh_inplace, ws_gemm_small, ws_transpose)
@@ -63,6 +64,47 @@ cdef inline void _step_gemm(int m, int n, int k, const double* A, int lda, const
         for i in range(m):
             memset(C + i * ldc, 0, n * sizeof(double))
     ws_gemm_small(0, 0, m, n, k, 1.0, A, lda, B, ldb, C, ldc)
+
+
+#: How the memory-facing layer sets each end's push and pop strengths: "sigmoid", one
+#: sigmoid each (Grefenstette et al.: a push and a pop can both be near 1), or "softmax",
+#: one softmax over (push, pop, no-op) logits (the Stack-RNN's actions, Joulin & Mikolov
+#: 2015, as in Deletang et al.'s Stack-RNN: push + pop <= 1, so the model chooses).
+CONTROLS = ("sigmoid", "softmax")
+
+
+cdef inline void _controls_softmax(int P, double* m, double* noop) noexcept nogil:
+    """In place, for each end p: (m[p], m[P+p], noop[p]) logits -> their softmax (push, pop,
+    no-op probabilities)."""
+    cdef int p
+    cdef double a, b, c, top, total
+    for p in range(P):
+        a = m[p]
+        b = m[P + p]
+        c = noop[p]
+        top = a if a > b else b
+        top = top if top > c else c
+        a = exp(a - top)
+        b = exp(b - top)
+        c = exp(c - top)
+        total = a + b + c
+        m[p] = a / total
+        m[P + p] = b / total
+        noop[p] = c / total
+
+
+cdef inline void _controls_softmax_backward(int P, const double* m, const double* noop, double* dm,
+                                            double* dnoop) noexcept nogil:
+    """Given the probabilities (m[p], m[P+p], noop[p]) and dm[p], dm[P+p] = dL/d(push, pop)
+    (the no-op's own gradient is 0), overwrite them and dnoop[p] with dL/d(logits):
+    dz_i = s_i (ds_i - sum_j s_j ds_j)."""
+    cdef int p
+    cdef double inner
+    for p in range(P):
+        inner = m[p] * dm[p] + m[P + p] * dm[P + p]
+        dm[p] = m[p] * (dm[p] - inner)
+        dm[P + p] = m[P + p] * (dm[P + p] - inner)
+        dnoop[p] = -noop[p] * inner
 
 
 cdef bint _gather_one_hot_rows(int rows, int I, const double* X, int n, const double* PE,
@@ -109,6 +151,8 @@ cdef class MemoryRNNKernel(SequenceKernel):
     cdef double aux_hidden, aux_memory
     cdef public double sharpen
     cdef bint hard                       # inference: push and pop strengths rounded to 0 or 1
+    cdef bint softmax                    # controls "softmax": (push, pop, no-op) of each end by a softmax
+    cdef readonly str controls
     cdef public double aux_loss
     cdef double* E
     cdef double* dE
@@ -168,9 +212,13 @@ cdef class MemoryRNNKernel(SequenceKernel):
     def __init__(self, dict params, dict grads, *, str controller, memory, int width, str head,
                  int batch_size, int max_length, int separator=-1, bint stop_gradient=False,
                  double aux_hidden=0.0, double aux_memory=0.0, int n_symbols=0, double sharpen=0.0,
-                 bint inference=False, bint hard=False):
+                 bint inference=False, bint hard=False, str controls="sigmoid"):
         if controller not in ("rnn", "lstm"):
             raise ValueError(f"controller must be 'rnn' or 'lstm', got {controller!r}")
+        if controls not in CONTROLS:
+            raise ValueError(f"controls must be one of {', '.join(map(repr, CONTROLS))}, got {controls!r}")
+        self.controls = controls
+        self.softmax = controls == "softmax"
         self.has_memory = memory is not None
         if self.has_memory:
             self.ops = memory_ops(memory)          # ValueError for an unknown kind
@@ -185,7 +233,7 @@ cdef class MemoryRNNKernel(SequenceKernel):
         self.W = width
         self.P = self.ops.ends if self.has_memory else 0
         self.R = self.P * width
-        self.K = 2 * self.P + self.P * width
+        self.K = 2 * self.P + self.P * width + (self.P if self.softmax else 0)   # + no-op logits
         self.Din = W_in.shape[0]
         self.D = self.Din - self.R
         E = params.get("E")
@@ -400,8 +448,11 @@ cdef class MemoryRNNKernel(SequenceKernel):
             _step_gemm(B, K, H, h, H, self.W_mem, K, 0.0, Mt, K)
             add_row_vector(B, K, Mt, self.b_mem)
             for b in range(B):
-                ws_sigmoid_inplace(Mt + b * K, 2 * self.P)
-                ws_tanh_inplace(Mt + b * K + 2 * self.P, K - 2 * self.P)
+                if self.softmax:
+                    _controls_softmax(self.P, Mt + b * K, Mt + b * K + 2 * self.P + R)
+                else:
+                    ws_sigmoid_inplace(Mt + b * K, 2 * self.P)
+                ws_tanh_inplace(Mt + b * K + 2 * self.P, R)
                 if self.hard:                                # each strength 0 or 1: above or below 0.5
                     for j in range(2 * self.P):
                         Mt[b * K + j] = 1.0 if Mt[b * K + j] > 0.5 else 0.0
@@ -546,8 +597,12 @@ cdef class MemoryRNNKernel(SequenceKernel):
                         if sw > 0:                   # + sharpen/B * s (1 - s) on the strengths
                             penalty += v * (1.0 - v)
                             dMt[b * K + j] += sw * (1.0 - 2.0 * v)
-                        dMt[b * K + j] *= v * (1.0 - v)
-                    for j in range(2 * P, K):
+                        if not self.softmax:
+                            dMt[b * K + j] *= v * (1.0 - v)
+                    if self.softmax:
+                        _controls_softmax_backward(P, Mt + b * K, Mt + b * K + 2 * P + R, dMt + b * K,
+                                                   dMt + b * K + 2 * P + R)
+                    for j in range(2 * P, 2 * P + R):
                         v = Mt[b * K + j]
                         dMt[b * K + j] *= 1.0 - v * v
                 _step_gemm(B, H, K, dMt, K, self.WmT, H, 1.0, self.dh, H)

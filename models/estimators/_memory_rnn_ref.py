@@ -9,13 +9,18 @@ Memory", arXiv 1506.02516, section 3.4) around a Neural Stack, Queue or DeQue
     h_t = controller(u_t, h_{t-1} [, c_{t-1}])    # RNN (tanh) or LSTM cell, (B, H)
     m_t = h_t W_mem + b_mem                       # (B, K): memory-facing layer
     d_t = sigmoid(m_t[push]), u_t = sigmoid(m_t[pop]), v_t = tanh(m_t[values])
+      (controls "softmax": (d_t, u_t, n_t) = softmax(m_t[push], m_t[pop], m_t[no-op]))
     r_t = memory step t (pop u_t, push v_t with d_t, read)      # (B, R)
     y_t = softmax(h_t W_hy + b_y)                 # the output
 
 ``R = W`` (stack, queue) or ``2W`` (deque: ``[read_top, read_bottom]``); the columns of
-``m_t`` are ``[push (P), pop (P), values (P * W)]`` with P = 1 (stack, queue) or 2
-(deque, ``[top, bottom]`` in each group). Without a memory the model is an RNN/LSTM on
-``e_t``.
+``m_t`` are ``[push (P), pop (P), values (P * W)]``, and ``[no-op (P)]`` after them with
+controls "softmax", with P = 1 (stack, queue) or 2 (deque, ``[top, bottom]`` in each
+group). Without a memory the model is an RNN/LSTM on ``e_t``.
+
+``controls``: "sigmoid" (the paper's: a push and a pop strength of their own, both can be
+near 1) or "softmax" (one softmax per end over push, pop and no-op, as the Stack-RNN's
+actions of Joulin & Mikolov 2015: d_t + u_t <= 1, the model chooses between them).
 
 Training-only options (they change the gradient, not the forward pass):
 
@@ -71,6 +76,19 @@ def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
+#: How the memory-facing layer sets the push and pop strengths (see the module notes).
+CONTROLS = ("sigmoid", "softmax")
+
+
+def controls_softmax(push, pop, noop):
+    """Softmax over each end's (push, pop, no-op) logits, each (B, P): the three
+    probabilities, in that order."""
+    z = np.stack([push, pop, noop])                                  # (3, B, P)
+    e = np.exp(z - z.max(axis=0))
+    e /= e.sum(axis=0)
+    return e[0], e[1], e[2]
+
+
 class MemoryRNNKernel(SequenceKernelBase):
     """Whole-model kernel of :class:`models.MemoryRNN`, numpy reference.
 
@@ -96,6 +114,9 @@ class MemoryRNNKernel(SequenceKernelBase):
         Input features that are symbols (the auxiliary losses' classes).
     inference : bool
         Forward passes only (``forward``, ``infer``), with two rows of strengths.
+    controls : {"sigmoid", "softmax"}
+        How the push and pop strengths are made (see the module notes); "softmax" adds P
+        no-op columns at the end of ``W_mem`` and ``b_mem``.
     """
 
     #: Steps between the progress reports of :meth:`infer`.
@@ -103,8 +124,11 @@ class MemoryRNNKernel(SequenceKernelBase):
 
     def __init__(self, params, grads, *, controller, memory, width, head, batch_size, max_length,
                  separator=-1, stop_gradient=False, aux_hidden=0.0, aux_memory=0.0, n_symbols=0,
-                 sharpen=0.0, inference=False, hard=False):
+                 sharpen=0.0, inference=False, hard=False, controls="sigmoid"):
         super().__init__(params, grads, head=head, batch_size=batch_size, max_length=max_length)
+        if controls not in CONTROLS:
+            raise ValueError(f"controls must be one of {', '.join(map(repr, CONTROLS))}, got {controls!r}")
+        self.controls = controls
         self.controller = controller
         self.memory = memory
         self.width = int(width)
@@ -189,7 +213,8 @@ class MemoryRNNKernel(SequenceKernelBase):
         Cs = np.zeros((T + 1, B, H)) if lstm else None
         G = np.zeros((T, B, 4 * H)) if lstm else None
         tanhC = np.zeros((T, B, H)) if lstm else None
-        M = np.zeros((T, B, 2 * P + P * W))                              # push, pop, values (activated)
+        R_end = 2 * P + P * W                                            # end of the values' columns
+        M = np.zeros((T, B, R_end + (P if self.controls == "softmax" else 0)))  # push, pop, values [, no-op]
         reads = np.zeros((T, B, R))
         mb = self._memory_buffers(B, T) if self.memory else None
         reported = 0
@@ -203,11 +228,15 @@ class MemoryRNNKernel(SequenceKernelBase):
                 rnn_step_forward(U[t], Hs[t], p["W_xh"], p["W_hh"], p.get("b_h"), "tanh", Hs[t + 1])
             if self.memory:
                 m = Hs[t + 1] @ p["W_mem"] + p["b_mem"]                    # (B, K)
-                M[t, :, :2 * P] = sigmoid(m[:, :2 * P])                    # push, pop strengths
+                if self.controls == "softmax":                              # push, pop, no-op
+                    M[t, :, :P], M[t, :, P:2 * P], M[t, :, R_end:] = controls_softmax(
+                        m[:, :P], m[:, P:2 * P], m[:, R_end:])
+                else:
+                    M[t, :, :2 * P] = sigmoid(m[:, :2 * P])                # push, pop strengths
                 if self.hard:                                               # rounded: above or below 0.5
                     M[t, :, :2 * P] = (M[t, :, :2 * P] > 0.5).astype(np.float64)
-                M[t, :, 2 * P:] = np.tanh(m[:, 2 * P:])                    # values
-                reads[t] = self._memory_step(t, mb, M[t, :, :P], M[t, :, P:2 * P], M[t, :, 2 * P:])
+                M[t, :, 2 * P:R_end] = np.tanh(m[:, 2 * P:R_end])          # values
+                reads[t] = self._memory_step(t, mb, M[t, :, :P], M[t, :, P:2 * P], M[t, :, 2 * P:R_end])
             if callback is not None and ((t + 1) % self.report_steps == 0 or t + 1 == T):
                 callback((t + 1 - reported) * B)                            # sequence-steps since the last
                 reported = t + 1
@@ -305,8 +334,15 @@ class MemoryRNNKernel(SequenceKernelBase):
                 if self.sharpen > 0:                                      # + sharpen/B * s (1 - s)
                     self.aux_loss += self.sharpen / B * float(np.sum(s * (1.0 - s)))
                     d_s = d_s + self.sharpen / B * (1.0 - 2.0 * s)
-                dM[t, :, :2 * P] = d_s * s * (1.0 - s)
-                dM[t, :, 2 * P:] = d_values * (1.0 - m[:, 2 * P:] ** 2)
+                R_end = 2 * P + P * W
+                if self.controls == "softmax":       # dz_i = s_i (ds_i - sum_j s_j ds_j), d no-op = 0
+                    n = m[:, R_end:]
+                    inner = s[:, :P] * d_s[:, :P] + s[:, P:] * d_s[:, P:]                     # (B, P)
+                    dM[t, :, :2 * P] = s * (d_s - np.concatenate([inner, inner], axis=1))
+                    dM[t, :, R_end:] = -n * inner
+                else:
+                    dM[t, :, :2 * P] = d_s * s * (1.0 - s)
+                dM[t, :, 2 * P:R_end] = d_values * (1.0 - m[:, 2 * P:R_end] ** 2)
                 dh = dh + dM[t] @ p["W_mem"].T
             dh_prev = np.zeros((B, H))
             if lstm:

@@ -26,7 +26,7 @@ __all__ = ["TrainOutcome", "train_checkpoint", "evaluate_checkpoint", "run_check
            "default_plot_lengths", "compare_checkpoints", "ComparisonRow", "inspect_checkpoint", "MEMORY_OPTIONS"]
 
 #: Hyperparameters only the memory models have (an error without ``memory``).
-MEMORY_OPTIONS = ("memory_width", "embedding_size", "push_bias", "pop_bias", "stop_gradient", "aux_hidden",
+MEMORY_OPTIONS = ("memory_width", "embedding_size", "push_bias", "pop_bias", "controls", "stop_gradient", "aux_hidden",
                   "aux_memory", "restart_after", "final_learning_rate", "final_decay", "sharpen",
                   "final_phase_at", "inference_strengths")
 

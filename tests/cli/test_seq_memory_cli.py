@@ -89,12 +89,23 @@ def test_resume_keeps_the_memory_and_refuses_another(ckpts, tmp_path):
     assert width.exit_code == 1 and "memory_width: 6 in the checkpoint, 7 asked" in width.output
 
 
+def test_train_with_softmax_controls(tmp_path):
+    out = tmp_path / "soft.ckpt"
+    result = invoke("seq", "train", "reverse", "--memory", "deque", "--controls", "softmax", *SMALL, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    import models
+
+    model = models.load(out)
+    assert model.controls == "softmax" and model.params_["b_mem"].shape == (2 * 2 + 2 * 6 + 2,)
+
+
 @pytest.mark.parametrize("args,message", [
     (["reverse", "--memory", "heap"], "unknown memory 'heap'; choose one of stack, queue, deque"),
     (["add", "--memory", "stack"], "the memory models are for the symbol tasks"),
     (["reverse", "--width", "8"], "memory_width only apply to memory models: add --memory"),
     (["copy", "--aux-memory", "0.5", "--pop-bias", "-2"], "pop_bias, aux_memory only apply to memory models"),
     (["reverse", "--memory", "stack", "--activation", "sigmoid"], "--activation is for the plain RNN"),
+    (["reverse", "--controls", "softmax"], "controls only apply to memory models: add --memory"),
     (["reverse", "--memory", "stack", "--model", "gru"], "unknown model 'gru'; choose one of rnn, lstm"),
 ])
 def test_bad_memory_options_are_errors(tmp_path, args, message):

@@ -12,7 +12,7 @@ BACKENDS = ("cython", "numpy")
 
 def tiny_model(controller, memory, backend, *, vocab=3, hidden=3, width=2, embedding=3, batch=2, length=3,
                n_batches=1, stop_gradient=False, aux=0.0, seed=1, scale=0.5, max_length=None, task="reverse",
-               sharpen=0.0):
+               sharpen=0.0, controls="sigmoid"):
     """(model, kernel, block) with random parameters (N(0, scale)) away from the memory's
     kinks: push strengths raised and pop strengths lowered, so several cells stay alive
     and the stack and queue differ."""
@@ -20,7 +20,7 @@ def tiny_model(controller, memory, backend, *, vocab=3, hidden=3, width=2, embed
     model = MemoryRNN(controller=controller, memory=memory, memory_width=width, embedding_size=embedding,
                       hidden_size=hidden, stop_gradient=stop_gradient, aux_hidden=aux,
                       aux_memory=aux if memory else 0.0, backend=backend, batch_size=batch, seed=seed,
-                      sharpen=sharpen)
+                      sharpen=sharpen, controls=controls)
     model._setup(task)
     rng = np.random.default_rng(seed)
     model.params_.theta[:] = rng.normal(0.0, scale, model.params_.size)

@@ -108,6 +108,9 @@ def seq() -> None:
 @click.option("--push-bias", type=float, default=None, help="Initial push bias (with --memory; default 0).")
 @click.option("--pop-bias", type=float, default=None,
               help="Initial pop bias (with --memory; default -1 stack, -3 queue and deque).")
+@click.option("--controls", type=click.Choice(["sigmoid", "softmax"]), default=None,
+              help="With --memory: push and pop strengths from a sigmoid each (default) or one softmax over "
+                   "push, pop and no-op (the Stack-RNN's actions: push + pop <= 1).")
 @click.option("--stop-gradient/--no-stop-gradient", default=None,
               help="Cut the controller's recurrent gradient at the separator (with --memory; default on).")
 @click.option("--aux-hidden", type=click.FloatRange(min=0), default=None,
@@ -144,7 +147,7 @@ wordstack seq train even_pairs --lengths 1:40 --out even-pairs.ckpt    # a Choms
 wordstack seq train binary_addition --memory stack --out badd-stack.ckpt
 """)
 def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed, optimizer, clip, dropout,
-              activation, curriculum, vocab, width, embedding, push_bias, pop_bias, stop_gradient, aux_hidden,
+              activation, curriculum, vocab, width, embedding, push_bias, pop_bias, controls, stop_gradient, aux_hidden,
               aux_memory, final_lr, final_decay, sharpen, final_phase_at, restart_after, backend, restart,
               checkpoint_every, as_json):
     """Train a model on TASK (the list below) into a checkpoint.
@@ -163,7 +166,7 @@ def train_cmd(task, out, model, memory, hidden, lr, batch, steps, lengths, seed,
             batch_size=batch, n_steps=steps, lengths=_lengths(lengths), seed=seed, optimizer=optimizer,
             clip_norm=clip, dropout=dropout, activation=activation, curriculum=curriculum, backend=backend,
             memory_width=width, embedding_size=embedding, push_bias=push_bias, pop_bias=pop_bias,
-            stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after,
+            controls=controls, stop_gradient=stop_gradient, aux_hidden=aux_hidden, aux_memory=aux_memory, restart_after=restart_after,
             final_learning_rate=final_lr, final_decay=final_decay, sharpen=sharpen, final_phase_at=final_phase_at)
     except KeyboardInterrupt as exc:           # models.TrainingInterrupted says which signal
         bar.close()
