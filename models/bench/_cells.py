@@ -38,7 +38,8 @@ from ..tasks import make_task
 from ..training._checkpoint import is_checkpoint, load_model
 
 __all__ = ["CELL_FORMAT", "CELL_VERSION", "CellSpec", "CellProgress", "CellState", "run_cell", "score_evaluation",
-           "read_cell", "write_cell", "is_cell_result", "cell_files", "versions", "choose_strengths", "wants_retest"]
+           "read_cell", "write_cell", "is_cell_result", "cell_files", "versions", "choose_strengths", "wants_retest",
+           "wants_redraw", "draw_seed", "draw_checkpoint", "DRAW_SEED_STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class CellSpec:
     test_seed: int
     checkpoint_seconds: float = 30.0
     strengths: str = "soft"              # the test's memory strengths: "soft" or "validated" (see _recipes)
+    redraws: int = 0                     # fresh draws after a run whose hard strengths fail it (see _recipes)
 
     @property
     def name(self) -> str:
@@ -148,8 +150,25 @@ def _set_aside(path: Path, why: str) -> Path:
     return aside
 
 
-def _resumable(model, spec: CellSpec, task) -> str | None:
-    """Why the checkpoint's model cannot be continued with this recipe (None: it can)."""
+#: The training seed of a cell's draw k > 0 is the cell's seed + k * DRAW_SEED_STEP (beyond any
+#: grid's seeds, so no two cells share a run).
+DRAW_SEED_STEP = 1000
+
+
+def draw_seed(seed: int, draw: int) -> int:
+    """The training seed of draw ``draw`` of the cell of seed ``seed`` (draw 0: the seed)."""
+    return int(seed) + DRAW_SEED_STEP * int(draw)
+
+
+def draw_checkpoint(checkpoint: str | Path, draw: int) -> Path:
+    """The checkpoint of draw ``draw``: the cell's own for draw 0, ``seed<k>.draw<d>.ckpt`` after."""
+    checkpoint = Path(checkpoint)
+    return checkpoint if draw == 0 else checkpoint.with_name(f"{checkpoint.stem}.draw{draw}{checkpoint.suffix}")
+
+
+def _resumable(model, spec: CellSpec, task, seed: int | None = None) -> str | None:
+    """Why the checkpoint's model cannot be continued with this recipe (None: it can);
+    ``seed``: the draw's training seed (default the cell's)."""
     if not isinstance(model, MemoryRNN):
         return f"it holds a {type(model).__name__}, not a MemoryRNN"
     if model.task_ != task:
@@ -157,7 +176,7 @@ def _resumable(model, spec: CellSpec, task) -> str | None:
     if model.train_state_ is None:
         return "it has no training state"
     params = model.get_params()
-    wanted = {**spec.hyper, "seed": spec.seed}
+    wanted = {**spec.hyper, "seed": spec.seed if seed is None else int(seed)}
     for key, value in wanted.items():
         have = params.get(key)
         if key == "lengths":
@@ -172,6 +191,15 @@ def _resumable(model, spec: CellSpec, task) -> str | None:
 def run_cell(spec: CellSpec, checkpoint: str | Path, *,
              progress: Callable[[CellProgress], None] | None = None) -> dict[str, Any]:
     """Train (or resume) and test one cell; returns its result (see the module docstring).
+
+    With ``spec.redraws`` > 0 (a recipe's choice, :data:`models.bench._recipes.REDRAWS`), a
+    trained run whose hard strengths score below its soft ones on the training lengths
+    (see :func:`choose_strengths`: it works with fractional memory operations) is not
+    tested: a fresh run (seed :func:`draw_seed`, checkpoint :func:`draw_checkpoint`) is
+    trained instead, up to ``redraws`` times. The first run that passes is tested; if none
+    does, the one with the best soft score on the training lengths (the earliest of
+    equals). The decision uses the training lengths only; the result's ``draws`` lists
+    every run, and its training time and sequences are the sums over them.
 
     Parameters
     ----------
@@ -191,6 +219,58 @@ def run_cell(spec: CellSpec, checkpoint: str | Path, *,
     """
     checkpoint = Path(checkpoint)
     task = make_task(spec.task, **spec.task_options)
+    train_lengths = tuple(spec.hyper["lengths"])
+    redraws = int(spec.redraws)
+    session_start = time.monotonic()
+    runs: list[dict[str, Any]] = []
+    with blas_threads(1):
+        for draw in range(1 + redraws):
+            run = _train_draw(spec, draw_checkpoint(checkpoint, draw), task, draw_seed(spec.seed, draw), progress)
+            run["draw"] = draw
+            if run["diverged"] is None and spec.strengths == "validated" and run["model"].memory is not None:
+                run["inference"] = choose_strengths(run["model"], train_lengths, int(spec.n_per_length),
+                                                    int(spec.test_seed))
+            run["accepted"] = run["diverged"] is None and (redraws == 0 or _passes(run["inference"]))
+            runs.append(run)
+            if run["accepted"]:
+                break
+        chosen = runs[-1] if runs[-1]["accepted"] else _best_run(runs)
+        model = chosen["model"]
+        payload: dict[str, Any] = {
+            "format": CELL_FORMAT, "version": CELL_VERSION, "status": "done" if chosen["diverged"] is None
+            else "diverged", "task": spec.task, "model": spec.model, "kind": model.kind, "seed": int(spec.seed)}
+        if chosen["diverged"] is None:
+            payload.update(_test(model, spec, task, progress, chosen["inference"]))
+        else:
+            payload["diverged"] = chosen["diverged"]
+    state = model.train_state_
+    last = state.history[-1] if state is not None and state.history else {}
+    payload["train"] = {
+        "seconds": round(sum(r["seconds"] for r in runs), 3), "steps": sum(r["steps"] for r in runs),
+        "sequences": sum(r["steps"] * int(r["model"].batch_size) for r in runs),
+        "resumed_from_step": chosen["resumed_from"], "lengths": list(spec.hyper["lengths"]),
+        "restarts": list(getattr(model, "restarts_", None) or []),
+        "session_seconds": round(time.monotonic() - session_start, 3),
+        "last_block": {k: last.get(k) for k in ("loss_per_symbol", "per_symbol", "coarse")}}
+    if redraws > 0:
+        payload["draws"] = [{"draw": r["draw"], "seed": r["seed"], "checkpoint": r["checkpoint"].name,
+                             "seconds": round(r["seconds"], 3), "steps": r["steps"],
+                             "in_distribution": (r["inference"] or {}).get("in_distribution"),
+                             "accepted": bool(r["accepted"]), "tested": r is chosen} for r in runs]
+        payload["draw"] = chosen["draw"]
+    hyper = model.get_params()
+    hyper["lengths"] = list(spec.hyper["lengths"])
+    payload["recipe"] = {"hyperparameters": hyper, "task": task.spec(), "task_options": dict(spec.task_options)}
+    payload["n_parameters"] = int(model.params_.size) if getattr(model, "params_", None) is not None else None
+    payload["checkpoint"] = chosen["checkpoint"].name
+    payload["versions"] = versions()
+    payload["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return payload
+
+
+def _train_draw(spec: CellSpec, checkpoint: Path, task, seed: int,
+                progress: Callable[[CellProgress], None] | None) -> dict[str, Any]:
+    """Train (or resume) one run of a cell into ``checkpoint`` with training seed ``seed``."""
     model, resumed_from = None, None
     if checkpoint.exists():
         try:
@@ -199,7 +279,7 @@ def run_cell(spec: CellSpec, checkpoint: str | Path, *,
             why = f"is not a checkpoint that can be read ({exc})"
             existing = None
         else:
-            why = _resumable(existing, spec, task)
+            why = _resumable(existing, spec, task, seed)
         if why is None:
             model = existing
             model.set_params(n_steps=int(spec.hyper["n_steps"]))
@@ -207,56 +287,49 @@ def run_cell(spec: CellSpec, checkpoint: str | Path, *,
         elif is_checkpoint(checkpoint) or existing is None:
             _set_aside(checkpoint, why if existing is None else f"holds another recipe's model ({why})")
     if model is None:
-        model = MemoryRNN(seed=int(spec.seed), **spec.hyper)
+        model = MemoryRNN(seed=int(seed), **spec.hyper)
 
     def on_train(p) -> None:
         if progress is not None:
             progress(CellProgress(spec.name, "train", p.step, p.n_steps))
 
-    status, diverged = "done", None
-    session_start = time.monotonic()
-    with blas_threads(1):
-        if resumed_from is None or model.train_state_.step < model.n_steps:
-            try:
-                model.fit(task, checkpoint=checkpoint, resume=resumed_from is not None, callback=on_train,
-                          checkpoint_seconds=spec.checkpoint_seconds)
-            except TrainingDivergedError as exc:
-                status, diverged = "diverged", {"step": exc.step, "message": str(exc)}
-        payload: dict[str, Any] = {
-            "format": CELL_FORMAT, "version": CELL_VERSION, "status": status,
-            "task": spec.task, "model": spec.model, "kind": model.kind, "seed": int(spec.seed)}
-        if diverged is None:
-            payload.update(_test(model, spec, task, progress))
-        else:
-            payload["diverged"] = diverged
+    diverged = None
+    if resumed_from is None or model.train_state_.step < model.n_steps:
+        try:
+            model.fit(task, checkpoint=checkpoint, resume=resumed_from is not None, callback=on_train,
+                      checkpoint_seconds=spec.checkpoint_seconds)
+        except TrainingDivergedError as exc:
+            diverged = {"step": exc.step, "message": str(exc)}
     state = model.train_state_
-    last = state.history[-1] if state is not None and state.history else {}
-    payload["train"] = {
-        "seconds": round(state.seconds, 3) if state else 0.0, "steps": int(state.step) if state else 0,
-        "sequences": int(state.step) * int(model.batch_size) if state else 0,
-        "resumed_from_step": resumed_from, "lengths": list(spec.hyper["lengths"]),
-        "restarts": list(getattr(model, "restarts_", None) or []),
-        "session_seconds": round(time.monotonic() - session_start, 3),
-        "last_block": {k: last.get(k) for k in ("loss_per_symbol", "per_symbol", "coarse")}}
-    hyper = model.get_params()
-    hyper["lengths"] = list(spec.hyper["lengths"])
-    payload["recipe"] = {"hyperparameters": hyper, "task": task.spec(), "task_options": dict(spec.task_options)}
-    payload["n_parameters"] = int(model.params_.size) if getattr(model, "params_", None) is not None else None
-    payload["checkpoint"] = checkpoint.name
-    payload["versions"] = versions()
-    payload["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return payload
+    return {"model": model, "seed": int(seed), "checkpoint": checkpoint, "resumed_from": resumed_from,
+            "diverged": diverged, "inference": None, "seconds": state.seconds if state else 0.0,
+            "steps": int(state.step) if state else 0}
 
 
-def _test(model, spec: CellSpec, task, progress) -> dict[str, Any]:
-    """The scores on the test lengths and on the training lengths."""
+def _passes(inference: dict | None) -> bool:
+    """A run passes the redraw rule when its hard strengths score at least as well as its
+    soft ones on the training lengths (the validated rule then tests it with hard ones)."""
+    return inference is not None and inference.get("strengths") == "hard"
+
+
+def _best_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Of runs none of which passed: the best soft score on the training lengths among those
+    that did not diverge (the earliest of equals); the first run if all diverged."""
+    scored = [r for r in runs if r["diverged"] is None and r["inference"] is not None]
+    if not scored:
+        return next((r for r in runs if r["diverged"] is None), runs[0])
+    return max(scored, key=lambda r: (r["inference"]["in_distribution"]["soft"], -r["draw"]))
+
+
+def _test(model, spec: CellSpec, task, progress, inference: dict | None = None) -> dict[str, Any]:
+    """The scores on the test lengths and on the training lengths (``inference``: the
+    strengths already chosen by :func:`choose_strengths`, if they were)."""
     def on_eval(p) -> None:
         if progress is not None:
             progress(CellProgress(spec.name, "eval", p.steps, p.total_steps))
 
     train_lengths = tuple(spec.hyper["lengths"])
-    inference = None
-    if spec.strengths == "validated" and model.memory is not None:
+    if inference is None and spec.strengths == "validated" and model.memory is not None:
         inference = choose_strengths(model, train_lengths, int(spec.n_per_length), int(spec.test_seed))
     t0 = time.monotonic()
     test = model.evaluate(tuple(spec.test_lengths), n_per_length=int(spec.n_per_length), seed=int(spec.test_seed),
@@ -297,6 +370,19 @@ def wants_retest(result: dict, strengths: str) -> bool:
     (its checkpoint is then tested again; training is not repeated)."""
     rule = (result.get("inference") or {}).get("rule", "soft")
     return rule != strengths
+
+
+def wants_redraw(result: dict, redraws: int) -> bool:
+    """Whether a finished result predates its recipe's redraw rule and did not pass it (see
+    :func:`run_cell`): it had no fresh draw although its hard strengths failed, or fewer
+    than ``redraws`` of them. The cell then runs again (its finished runs are not retrained
+    when their checkpoints are there)."""
+    if redraws < 1 or result.get("status") != "done":
+        return False
+    draws = result.get("draws")
+    if not isinstance(draws, list):
+        return not _passes(result.get("inference"))
+    return not any(isinstance(d, dict) and d.get("accepted") for d in draws) and len(draws) < 1 + redraws
 
 
 # ----------------------------------------------------------------------------- result files

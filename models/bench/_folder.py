@@ -28,8 +28,8 @@ from typing import Iterator
 
 from corpus_tools.atomic import atomic_path, exclusive_lock, folder_entries, read_small_json
 
-from ._cells import read_cell, wants_retest
-from ._recipes import test_strengths
+from ._cells import read_cell, wants_redraw, wants_retest
+from ._recipes import cell_redraws, test_strengths
 
 __all__ = ["MARKER", "RESULTS_FORMAT", "Protocol", "open_results", "read_marker", "grid_lock", "plan_cells",
            "is_results_folder", "record_plan"]
@@ -159,6 +159,7 @@ class CellPlan:
     damaged: dict[tuple[str, str, int], str]       # why their result file is damaged
     partial: set                                   # cells with a checkpoint and no result
     retest: set = field(default_factory=set)       # finished cells to test again (see _cells.wants_retest)
+    redraw: set = field(default_factory=set)       # finished cells to run again (see _cells.wants_redraw)
 
     @property
     def to_run(self) -> list[tuple[str, str, int]]:
@@ -176,7 +177,11 @@ def plan_cells(out: str | Path, tasks: list[str], models: dict[str, int]) -> Cel
         return plan
     for cell in cells:
         state = read_cell(out, *cell)
-        if state.status == "done" and state.checkpoint and wants_retest(state.result, test_strengths(*cell[:2])):
+        if state.status == "done" and wants_redraw(state.result, cell_redraws(*cell[:2])):
+            plan.redraw.add(cell)         # its run failed the recipe's redraw check: the cell runs again
+            if state.checkpoint:
+                plan.partial.add(cell)
+        elif state.status == "done" and state.checkpoint and wants_retest(state.result, test_strengths(*cell[:2])):
             plan.retest.add(cell)         # tested under another rule: its checkpoint is tested again
             plan.partial.add(cell)
         elif state.status == "done":

@@ -53,7 +53,7 @@ from ..tasks import TASK_ALIASES, TASKS, make_task
 
 __all__ = ["BENCH_MODELS", "MODEL_LABELS", "CELL_BUDGET_SECONDS", "BUDGET_SAFETY", "STEP_SECONDS", "TRAIN_LENGTHS",
            "TEST_LENGTHS", "TEST_SEED", "N_PER_LENGTH", "TASK_OVERRIDES", "VALIDATED_STRENGTHS", "bench_recipe",
-           "budget_steps", "test_strengths",
+           "budget_steps", "test_strengths", "REDRAWS", "cell_redraws",
            "check_models", "check_tasks", "chomsky_tasks", "task_level"]
 
 #: The model columns: ``name -> (controller, memory)`` of a :class:`models.MemoryRNN`.
@@ -196,6 +196,28 @@ TASK_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
 #: reversal seed 2, whose pops of ~0.43 while reading are part of its solution (hard 0.93
 #: there, soft 1.00). The controllers without a memory have no strengths.
 VALIDATED_STRENGTHS: frozenset = frozenset(("stack", "queue", "deque"))
+
+
+#: Cells that draw a fresh run (up to this many times) when a trained run fails the check of
+#: :func:`models.bench._cells.run_cell`: its hard strengths score below its soft ones on the
+#: training lengths 1-40, i.e. it fits them with fractional pushes and pops. Only the
+#: training lengths decide; the first run that passes is tested (if none does, the best on
+#: the training lengths), and its cost counts all the runs.
+#: Why: across the committed grid the check separates the memory models that fit 1-40 and
+#: generalise from those that fit it and do not. Reversal with the stack, seeds 0-4: hard =
+#: soft = 1.00 on 1-40 for seeds 0, 1, 3, 4 (100 % on 41-500), hard 0.75 for seed 2 (98.9 %
+#: per token, 88.7 % whole sequences). Over the committed grid's 57 memory runs at >= 0.98
+#: soft on 1-40: the 38 that pass scored 0.991 on 41-500 on average (lowest 0.80, binary
+#: addition with the queue), the 19 that fail 0.797 (0.32-1.00; cycle navigation with the
+#: stack, seed 2: hard 0.94, 60.7 %; duplicate string with the queue, seed 2: hard 0.69,
+#: 74.4 %). One redraw, on reversal with the stack only so far: a second run costs a
+#: second training (~2 minutes here), and the other cells would need the grid rerun.
+REDRAWS: dict = {("reverse_string", "stack"): 1}
+
+
+def cell_redraws(task: str, model: str) -> int:
+    """How many fresh runs a cell may draw (see :data:`REDRAWS`); 0 for most."""
+    return int(REDRAWS.get((task, model), 0))
 
 
 def test_strengths(task: str, model: str) -> str:

@@ -193,6 +193,7 @@ def render_markdown(table: BenchTable, *, pictures: dict[str, str] | None = None
     if curves:
         lines += ["## Accuracy by length", ""] + [f"- [{t.replace('_', ' ')}]({pictures[t]})" for t in curves] + [""]
     lines += _strength_lines(table)
+    lines += _redraw_lines(table)
     lines += _cost_lines(table)
     if table.damaged:
         lines += ["## Damaged result files (left out)", ""] + [f"- {d}" for d in table.damaged] + [""]
@@ -217,6 +218,28 @@ def _strength_lines(table: BenchTable) -> list[str]:
         found = inf.get("in_distribution") or {}
         lines.append(f"| {task}/{model}/seed{r['seed']} | {_pct(found.get('soft'))} | {_pct(found.get('hard'))} | "
                      f"{inf.get('strengths')} | {_pct(r['score'])} |")
+    return lines + [""]
+
+
+def _redraw_lines(table: BenchTable) -> list[str]:
+    """The cells that drew fresh runs: every run's scores on the training lengths, and which was tested."""
+    cells = [(task, model, r) for (task, model), e in table.cells.items() for r in e.results
+             if isinstance(r.get("draws"), list) and len(r["draws"]) > 1]
+    if not cells:
+        return []
+    lines = ["## Fresh runs", "",
+             "These cells trained a fresh run (seed + 1000 per draw) because the first fitted the training "
+             "lengths with hard strengths scoring below soft ones there (`models/bench/_recipes.py`, "
+             "`REDRAWS`); the first run that passes is tested, and the cell's training time counts every "
+             "run. Per-token % on the training lengths, soft / hard:", "",
+             "| cell | runs (soft / hard) | tested | score |", "|---|---|---|---|"]
+    for task, model, r in sorted(cells, key=lambda c: (c[0], c[1], c[2]["seed"])):
+        runs = []
+        for d in r["draws"]:
+            found = d.get("in_distribution") or {}
+            runs.append(f"seed {d.get('seed')}: {_pct(found.get('soft'))} / {_pct(found.get('hard'))}")
+        tested = next((d.get("seed") for d in r["draws"] if d.get("tested")), None)
+        lines.append(f"| {task}/{model}/seed{r['seed']} | {'; '.join(runs)} | seed {tested} | {_pct(r['score'])} |")
     return lines + [""]
 
 

@@ -237,10 +237,13 @@ def test_bad_grids_are_refused_before_anything_is_written(tmp_path):
 # ----------------------------------------------------------------------------- memory strengths
 
 
-def test_reversal_cells_choose_their_strengths_on_the_training_lengths(tmp_path):
+def test_reversal_cells_choose_their_strengths_on_the_training_lengths(tmp_path, monkeypatch):
     """A validated cell scores soft and hard strengths on lengths 1-40 and tests with the
     better (hard on a tie); the record matches evaluations made here."""
+    from models.bench import _recipes
     from models.bench._recipes import test_strengths
+
+    monkeypatch.setattr(_recipes, "REDRAWS", {})          # one run a cell (the redraws: their own tests)
 
     assert test_strengths("reverse_string", "stack") == "validated"
     assert test_strengths("reverse_string", "lstm") == "soft" and test_strengths("parity_check", "rnn") == "soft"
@@ -267,7 +270,10 @@ def test_reversal_cells_choose_their_strengths_on_the_training_lengths(tmp_path)
     assert "## Memory strengths at test" in page and row in page and "reverse_string/lstm/seed0 |" not in page
 
 
-def test_a_cell_tested_under_the_old_rule_is_tested_again_not_retrained(tmp_path):
+def test_a_cell_tested_under_the_old_rule_is_tested_again_not_retrained(tmp_path, monkeypatch):
+    from models.bench import _recipes
+
+    monkeypatch.setattr(_recipes, "REDRAWS", {})          # one run a cell (the redraws: their own tests)
     out = tmp_path / "r"
     _grid(out, tasks=["reverse_string"], models="stack", n_steps=40)
     path = out / "reverse_string" / "stack" / "seed0.json"
@@ -282,3 +288,108 @@ def test_a_cell_tested_under_the_old_rule_is_tested_again_not_retrained(tmp_path
     assert again["inference"] == new["inference"] and again["by_length"] == new["by_length"]
     assert again["train"]["resumed_from_step"] == 40 and again["train"]["steps"] == 40      # tested only
     assert _grid(out, tasks=["reverse_string"], models="stack", n_steps=40).results == []   # now up to date
+
+
+# ----------------------------------------------------------------------------- redraws
+
+
+def _redraw_spec(redraws=1, n_steps=30):
+    hyper, task_options = bench_recipe("reverse_string", "stack", n_steps=n_steps)
+    return CellSpec("reverse_string", "stack", 0, hyper, task_options, (41, 43), 2, 12345, 30.0, "validated",
+                    redraws)
+
+
+def _fake_strengths(monkeypatch, by_seed):
+    """choose_strengths returning, per training seed, (soft, hard) on the training lengths."""
+    from models.bench import _cells
+
+    def fake(model, train_lengths, n_per_length, seed):
+        soft, hard = by_seed[model.seed]
+        chosen = "hard" if hard >= soft else "soft"
+        model.set_params(inference_strengths=chosen)
+        return {"rule": "validated", "strengths": chosen, "in_distribution": {"soft": soft, "hard": hard}}
+
+    monkeypatch.setattr(_cells, "choose_strengths", fake)
+
+
+def test_a_run_failing_the_hard_check_is_redrawn_and_the_passing_draw_tested(tmp_path, monkeypatch):
+    from models.bench._cells import DRAW_SEED_STEP, draw_checkpoint, draw_seed
+
+    assert draw_seed(2, 0) == 2 and draw_seed(2, 1) == 2 + DRAW_SEED_STEP
+    assert draw_checkpoint(tmp_path / "seed2.ckpt", 1).name == "seed2.draw1.ckpt"
+    _fake_strengths(monkeypatch, {0: (1.0, 0.75), DRAW_SEED_STEP: (1.0, 1.0)})
+    ckpt = tmp_path / "seed0.ckpt"
+    r = run_cell(_redraw_spec(), ckpt)
+    assert [d["accepted"] for d in r["draws"]] == [False, True] and [d["tested"] for d in r["draws"]] == [False, True]
+    assert [d["seed"] for d in r["draws"]] == [0, DRAW_SEED_STEP] and r["draw"] == 1
+    assert r["checkpoint"] == "seed0.draw1.ckpt" and ckpt.is_file() and (tmp_path / "seed0.draw1.ckpt").is_file()
+    assert r["recipe"]["hyperparameters"]["seed"] == DRAW_SEED_STEP
+    assert r["train"]["steps"] == 60 and r["train"]["sequences"] == 60 * 16          # both runs' cost
+    assert r["train"]["seconds"] == pytest.approx(sum(d["seconds"] for d in r["draws"]), abs=2e-3)
+    assert r["inference"]["strengths"] == "hard" and check_cell_result(r) is None
+    tested = models.load(tmp_path / "seed0.draw1.ckpt")
+    tested.set_params(inference_strengths="hard")
+    test = models.score_evaluation(tested.evaluate((41, 43), n_per_length=2, seed=12345))
+    assert r["by_length"]["per_token"] == test["by_length"]["per_token"]
+    from models.bench._cells import write_cell
+    from models.bench._report import collect_results, render_markdown
+
+    from models.bench._folder import Protocol, open_results, record_plan
+
+    marker = open_results(tmp_path / "grid", Protocol((1, 40), (41, 43), 2, 12345, 30))
+    record_plan(tmp_path / "grid", marker, ["reverse_string"], {"stack": 1})
+    write_cell(tmp_path / "grid", r)
+    page = render_markdown(collect_results(tmp_path / "grid"))
+    assert "## Fresh runs" in page
+    assert (f"| reverse_string/stack/seed0 | seed 0: 100.0 / 75.0; seed {DRAW_SEED_STEP}: 100.0 / 100.0 | "
+            f"seed {DRAW_SEED_STEP} |") in page
+    again = run_cell(_redraw_spec(), ckpt)                 # both runs are on disk: tested, not retrained
+    assert again["train"]["resumed_from_step"] == 30 and again["by_length"] == r["by_length"]
+    assert [d["steps"] for d in again["draws"]] == [30, 30]
+
+
+def test_a_passing_first_run_is_not_redrawn_and_without_a_pass_the_best_is_tested(tmp_path, monkeypatch):
+    from models.bench._cells import DRAW_SEED_STEP
+
+    _fake_strengths(monkeypatch, {0: (1.0, 1.0)})
+    r = run_cell(_redraw_spec(), tmp_path / "a" / "seed0.ckpt")
+    assert len(r["draws"]) == 1 and r["draws"][0]["accepted"] and r["checkpoint"] == "seed0.ckpt"
+    assert not (tmp_path / "a" / "seed0.draw1.ckpt").exists() and r["train"]["steps"] == 30
+    _fake_strengths(monkeypatch, {0: (0.9, 0.5), DRAW_SEED_STEP: (0.8, 0.7)})
+    r = run_cell(_redraw_spec(), tmp_path / "b" / "seed0.ckpt")
+    assert [d["accepted"] for d in r["draws"]] == [False, False] and r["draw"] == 0
+    assert r["checkpoint"] == "seed0.ckpt" and r["inference"]["in_distribution"] == {"soft": 0.9, "hard": 0.5}
+    plain = run_cell(_redraw_spec(redraws=0), tmp_path / "c" / "seed0.ckpt")      # the default: one run, as before
+    assert "draws" not in plain and "draw" not in plain and plain["train"]["steps"] == 30
+
+
+def test_a_result_from_before_the_redraw_rule_runs_again(tmp_path, monkeypatch):
+    from models.bench import _recipes
+    from models.bench._cells import wants_redraw
+
+    soft, hard = {"rule": "validated", "strengths": "soft"}, {"rule": "validated", "strengths": "hard"}
+    assert wants_redraw({"status": "done", "inference": soft}, 1)
+    assert not wants_redraw({"status": "done", "inference": hard}, 1)
+    assert not wants_redraw({"status": "done", "inference": soft}, 0)
+    assert not wants_redraw({"status": "done", "inference": soft, "draws": [{"accepted": False}] * 2}, 1)
+    assert wants_redraw({"status": "done", "inference": soft, "draws": [{"accepted": False}]}, 2)
+    assert not wants_redraw({"status": "diverged"}, 1)
+    monkeypatch.setattr(_recipes, "REDRAWS", {})
+    out = tmp_path / "r"
+    _grid(out, tasks=["reverse_string"], models="stack", n_steps=20)
+    path = out / "reverse_string" / "stack" / "seed0.json"
+    old = _json(path)
+    old["inference"]["strengths"] = "soft"                      # a run that failed the check
+    path.write_text(json.dumps(old), encoding="utf-8")
+    monkeypatch.setattr(_recipes, "REDRAWS", {("reverse_string", "stack"): 1})
+    first = out / "reverse_string" / "stack" / "seed0.ckpt"
+    first_bytes = (first.stat().st_mtime_ns, first.read_bytes())
+    messages = []
+    outcome = _grid(out, tasks=["reverse_string"], models="stack", n_steps=20,
+                    callback=lambda p: p.message and messages.append(p.message))
+    assert len(outcome.results) == 1 and any("draws a fresh run" in m for m in messages)
+    again = _json(path)
+    assert "draws" in again and again["draws"][0]["steps"] == 20
+    assert (first.stat().st_mtime_ns, first.read_bytes()) == first_bytes      # the first run not retrained
+    assert again["train"]["resumed_from_step"] in (None, 20)
+    assert _grid(out, tasks=["reverse_string"], models="stack", n_steps=20).results == []   # now up to date
