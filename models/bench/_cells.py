@@ -39,7 +39,7 @@ from ..training._checkpoint import is_checkpoint, load_model
 
 __all__ = ["CELL_FORMAT", "CELL_VERSION", "CellSpec", "CellProgress", "CellState", "run_cell", "score_evaluation",
            "read_cell", "write_cell", "is_cell_result", "cell_files", "versions", "choose_strengths", "wants_retest",
-           "wants_redraw", "draw_seed", "draw_checkpoint", "DRAW_SEED_STEP"]
+           "wants_redraw", "draw_seed", "draw_checkpoint", "room_for_draw", "DRAW_SEED_STEP"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class CellSpec:
     checkpoint_seconds: float = 30.0
     strengths: str = "soft"              # the test's memory strengths: "soft" or "validated" (see _recipes)
     redraws: int = 0                     # fresh draws after a run whose hard strengths fail it (see _recipes)
+    budget_seconds: float = math.inf     # training seconds of all its runs: see room_for_draw
 
     @property
     def name(self) -> str:
@@ -196,7 +197,8 @@ def run_cell(spec: CellSpec, checkpoint: str | Path, *,
     trained run whose hard strengths score below its soft ones on the training lengths
     (see :func:`choose_strengths`: it works with fractional memory operations) is not
     tested: a fresh run (seed :func:`draw_seed`, checkpoint :func:`draw_checkpoint`) is
-    trained instead, up to ``redraws`` times. The first run that passes is tested; if none
+    trained instead, up to ``redraws`` times and while :func:`room_for_draw` finds one more
+    run within ``spec.budget_seconds``. The first run that passes is tested; if none
     does, the one with the best soft score on the training lengths (the earliest of
     equals). The decision uses the training lengths only; the result's ``draws`` lists
     every run, and its training time and sequences are the sums over them.
@@ -225,6 +227,8 @@ def run_cell(spec: CellSpec, checkpoint: str | Path, *,
     runs: list[dict[str, Any]] = []
     with blas_threads(1):
         for draw in range(1 + redraws):
+            if draw and not room_for_draw([r["seconds"] for r in runs], spec.budget_seconds):
+                break
             run = _train_draw(spec, draw_checkpoint(checkpoint, draw), task, draw_seed(spec.seed, draw), progress)
             run["draw"] = draw
             if run["diverged"] is None and spec.strengths == "validated" and run["model"].memory is not None:
@@ -306,6 +310,14 @@ def _train_draw(spec: CellSpec, checkpoint: Path, task, seed: int,
             "steps": int(state.step) if state else 0}
 
 
+def room_for_draw(seconds: list[float], budget_seconds: float) -> bool:
+    """Whether a fresh run fits a cell's training budget: the seconds its runs have taken,
+    plus their mean (what one more is expected to take), stay within ``budget_seconds``.
+    Decided from the recorded training seconds, so a resumed cell decides the same way."""
+    spent = float(sum(seconds))
+    return not seconds or spent + spent / len(seconds) <= budget_seconds
+
+
 def _passes(inference: dict | None) -> bool:
     """A run passes the redraw rule when its hard strengths score at least as well as its
     soft ones on the training lengths (the validated rule then tests it with hard ones)."""
@@ -372,17 +384,20 @@ def wants_retest(result: dict, strengths: str) -> bool:
     return rule != strengths
 
 
-def wants_redraw(result: dict, redraws: int) -> bool:
+def wants_redraw(result: dict, redraws: int, budget_seconds: float = math.inf) -> bool:
     """Whether a finished result predates its recipe's redraw rule and did not pass it (see
     :func:`run_cell`): it had no fresh draw although its hard strengths failed, or fewer
-    than ``redraws`` of them. The cell then runs again (its finished runs are not retrained
-    when their checkpoints are there)."""
+    than ``redraws`` of them while one more fits ``budget_seconds``. The cell then runs
+    again (its finished runs are not retrained when their checkpoints are there)."""
     if redraws < 1 or result.get("status") != "done":
         return False
     draws = result.get("draws")
     if not isinstance(draws, list):
         return not _passes(result.get("inference"))
-    return not any(isinstance(d, dict) and d.get("accepted") for d in draws) and len(draws) < 1 + redraws
+    if any(isinstance(d, dict) and d.get("accepted") for d in draws) or len(draws) >= 1 + redraws:
+        return False
+    seconds = [float(d.get("seconds") or 0.0) for d in draws if isinstance(d, dict)]
+    return room_for_draw(seconds, budget_seconds)
 
 
 # ----------------------------------------------------------------------------- result files

@@ -29,7 +29,7 @@ from typing import Iterator
 from corpus_tools.atomic import atomic_path, exclusive_lock, folder_entries, read_small_json
 
 from ._cells import read_cell, wants_redraw, wants_retest
-from ._recipes import cell_redraws, test_strengths
+from ._recipes import CELL_BUDGET_SECONDS, cell_redraws, test_strengths
 
 __all__ = ["MARKER", "RESULTS_FORMAT", "Protocol", "open_results", "read_marker", "grid_lock", "plan_cells",
            "is_results_folder", "record_plan"]
@@ -177,7 +177,7 @@ def plan_cells(out: str | Path, tasks: list[str], models: dict[str, int]) -> Cel
         return plan
     for cell in cells:
         state = read_cell(out, *cell)
-        if state.status == "done" and wants_redraw(state.result, cell_redraws(*cell[:2])):
+        if state.status == "done" and wants_redraw(state.result, cell_redraws(*cell[:2]), CELL_BUDGET_SECONDS):
             plan.redraw.add(cell)         # its run failed the recipe's redraw check: the cell runs again
             if state.checkpoint:
                 plan.partial.add(cell)

@@ -32,7 +32,7 @@ from ..training._checkpoint import is_checkpoint
 from ._cells import CellProgress, CellSpec, cell_files, set_aside_damaged, write_cell
 from ._folder import MARKER, Protocol, grid_lock, open_results, plan_cells, record_plan
 from ._recipes import (N_PER_LENGTH, TEST_LENGTHS, TEST_SEED, TRAIN_LENGTHS, bench_recipe, check_models,
-                       check_tasks, chomsky_tasks, test_strengths, cell_redraws)
+                       check_tasks, chomsky_tasks, test_strengths, cell_redraws, CELL_BUDGET_SECONDS)
 from ._workers import DaskBackend, Event, InlineBackend, ProcessBackend, check_scheduler, import_distributed
 
 __all__ = ["GridProgress", "GridOutcome", "run_grid", "DEFAULT_SEEDS", "parse_models"]
@@ -254,7 +254,8 @@ def run_grid(out: str | Path, *, tasks=None, models=None, seeds: int = DEFAULT_S
             for seed in range(models[model]):
                 spec = CellSpec(task, model, seed, hyper, task_options, protocol.test_lengths,
                                 protocol.n_per_length, protocol.test_seed, float(checkpoint_seconds),
-                                test_strengths(task, model), cell_redraws(task, model))
+                                test_strengths(task, model), cell_redraws(task, model),
+                                CELL_BUDGET_SECONDS)
                 specs[spec.name] = spec
     marker = open_results(out, protocol)
     with grid_lock(out):

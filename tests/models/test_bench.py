@@ -293,10 +293,10 @@ def test_a_cell_tested_under_the_old_rule_is_tested_again_not_retrained(tmp_path
 # ----------------------------------------------------------------------------- redraws
 
 
-def _redraw_spec(redraws=1, n_steps=30):
+def _redraw_spec(redraws=1, n_steps=30, budget_seconds=float("inf")):
     hyper, task_options = bench_recipe("reverse_string", "stack", n_steps=n_steps)
     return CellSpec("reverse_string", "stack", 0, hyper, task_options, (41, 43), 2, 12345, 30.0, "validated",
-                    redraws)
+                    redraws, budget_seconds)
 
 
 def _fake_strengths(monkeypatch, by_seed):
@@ -363,6 +363,18 @@ def test_a_passing_first_run_is_not_redrawn_and_without_a_pass_the_best_is_teste
     assert "draws" not in plain and "draw" not in plain and plain["train"]["steps"] == 30
 
 
+def test_fresh_runs_stop_at_the_cell_budget(tmp_path, monkeypatch):
+    from models.bench._cells import DRAW_SEED_STEP, room_for_draw
+
+    assert room_for_draw([], 0.0) and room_for_draw([100.0, 50.0], 225.0) and not room_for_draw([100.0, 50.0], 224.9)
+    _fake_strengths(monkeypatch, {0: (1.0, 0.5), DRAW_SEED_STEP: (1.0, 0.6), 2 * DRAW_SEED_STEP: (1.0, 1.0)})
+    r = run_cell(_redraw_spec(redraws=2, budget_seconds=0.0), tmp_path / "a" / "seed0.ckpt")
+    assert len(r["draws"]) == 1 and r["draw"] == 0 and not (tmp_path / "a" / "seed0.draw1.ckpt").exists()
+    r = run_cell(_redraw_spec(redraws=2), tmp_path / "b" / "seed0.ckpt")        # no limit: the third run passes
+    assert [d["accepted"] for d in r["draws"]] == [False, False, True] and r["draw"] == 2
+    assert r["train"]["steps"] == 90 and r["checkpoint"] == "seed0.draw2.ckpt"
+
+
 def test_a_result_from_before_the_redraw_rule_runs_again(tmp_path, monkeypatch):
     from models.bench import _recipes
     from models.bench._cells import wants_redraw
@@ -374,6 +386,8 @@ def test_a_result_from_before_the_redraw_rule_runs_again(tmp_path, monkeypatch):
     assert not wants_redraw({"status": "done", "inference": soft, "draws": [{"accepted": False}] * 2}, 1)
     assert wants_redraw({"status": "done", "inference": soft, "draws": [{"accepted": False}]}, 2)
     assert not wants_redraw({"status": "diverged"}, 1)
+    one = {"status": "done", "inference": soft, "draws": [{"accepted": False, "seconds": 120.0}]}
+    assert wants_redraw(one, 2, budget_seconds=240.0) and not wants_redraw(one, 2, budget_seconds=239.0)
     monkeypatch.setattr(_recipes, "REDRAWS", {})
     out = tmp_path / "r"
     _grid(out, tasks=["reverse_string"], models="stack", n_steps=20)
