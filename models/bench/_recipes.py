@@ -214,7 +214,10 @@ VALIDATED_STRENGTHS: frozenset = frozenset(("stack", "queue", "deque"))
 #: fits the cell's CELL_BUDGET_SECONDS (see models.bench._cells.room_for_draw): seed 2's first
 #: fresh run (seed 1002) did not fit 1-40 (0.86 soft, its curriculum stalled), the second
 #: (seed 2002) passed and scored 100.0 / 96.8 % whole sequences on 41-500, 217 s of training
-#: for the three runs. The other cells would need the grid rerun.
+#: for the three runs. Tried and not kept: one fresh run for binary addition with the queue
+#: and the deque (session 8, benchmarks/results/recipe_probes.md): no deque fresh run passed
+#: the check, and the queue's runs (157-165 s with two cells sharing the machine) leave no
+#: room for a second within the budget.
 REDRAWS: dict = {("reverse_string", "stack"): 2}
 
 
